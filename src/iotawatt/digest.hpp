@@ -8,9 +8,6 @@
 
 namespace iwx::iotawatt {
 
-/// Lower-case hex MD5 of a text.
-std::string Md5Hex(std::string_view text);
-
 struct DigestChallenge {
   std::string realm;
   std::string nonce;
