@@ -1,0 +1,223 @@
+#include "cli/commands.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+
+#include <signal.h>
+
+#include "app/exporter.hpp"
+#include "build_config.hpp"
+#include "cli/demo.hpp"
+#include "cli/flags.hpp"
+#include "config/config.hpp"
+#include "derived/resolver.hpp"
+#include "iotawatt/client.hpp"
+#include "log/log.hpp"
+#include "simulator/simulator.hpp"
+#include "util/exception.hpp"
+
+namespace iwx::cli {
+
+namespace {
+
+const log::Logger kLog("main");
+
+constexpr const char* kDefaultConfigFile = "/etc/iotawatt_exporter/config.toml";
+
+const FlagSpec kConfigFlag{"config.file", "FILE", kDefaultConfigFile, "Configuration file (TOML)."};
+const FlagSpec kListenFlag{"web.listen-address", "HOST:PORT", "",
+                           "Address to serve on; overrides [web] listen_address "
+                           "(127.0.0.1:9980 unless configured)."};
+const FlagSpec kTelemetryFlag{"web.telemetry-path", "PATH", "",
+                              "Path of the metrics page; overrides [web] telemetry_path "
+                              "(/metrics unless configured)."};
+const FlagSpec kLogLevelFlag{"log.level", "LEVEL", "info",
+                             "Lowest level logged: debug, info, warn or error."};
+
+const std::vector<CommandSpec>& Commands() {
+  static const std::vector<CommandSpec> commands = {
+      {"serve",
+       "Poll every configured IoTaWatt in the background and serve the metrics page.",
+       {kConfigFlag, kListenFlag, kTelemetryFlag, kLogLevelFlag}},
+      {"check",
+       "Validate the configuration, contact every device and report what it found.\n"
+       "Exits 0 only if the configuration is valid and every device answers.",
+       {kConfigFlag, kLogLevelFlag}},
+      {"demo",
+       "Serve a built-in simulated installation of two units (no device needed).",
+       {kListenFlag, kTelemetryFlag, kLogLevelFlag}},
+  };
+  return commands;
+}
+
+// Blocks SIGINT and SIGTERM in every thread started afterwards, so that the main thread
+// alone receives them through sigwait().
+sigset_t BlockTerminationSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+int WaitForTerminationSignal(const sigset_t& signals) {
+  int received = 0;
+  sigwait(&signals, &received);
+  return received;
+}
+
+void ApplyWebFlags(const ParsedCommand& parsed, config::Config& config) {
+  if (parsed.Has("web.listen-address")) {
+    config.web.listen_address = parsed.Get("web.listen-address");
+  }
+  if (parsed.Has("web.telemetry-path")) {
+    config.web.telemetry_path = parsed.Get("web.telemetry-path");
+  }
+}
+
+int Serve(config::Config config, const sigset_t& signals) {
+  kLog.Info("starting", {{"version", IWX_VERSION},
+                         {"config", config.source},
+                         {"devices", config.devices.size()},
+                         {"derived", config.derived.size()}});
+  app::Exporter exporter(std::move(config));
+  exporter.Start();
+
+  const int signal = WaitForTerminationSignal(signals);
+  kLog.Info("stopping", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
+  exporter.Stop();
+  return kExitOk;
+}
+
+int RunServe(const ParsedCommand& parsed, const sigset_t& signals) {
+  auto config = config::LoadConfigFile(parsed.Get("config.file"));
+  ApplyWebFlags(parsed, config);
+  return Serve(std::move(config), signals);
+}
+
+int RunDemo(const ParsedCommand& parsed, const sigset_t& signals) {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const auto now_seconds = std::chrono::duration_cast<std::chrono::seconds>(now).count();
+  sim::Simulator simulator(sim::DefaultInstallation(now_seconds), sim::Clock::Real());
+  simulator.Start("127.0.0.1", 0);
+
+  const std::string iwatt5 = simulator.unit("iwatt5").url();
+  const std::string iwatt6 = simulator.unit("iwatt6").url();
+  kLog.Info("simulated installation started", {{"iwatt5", iwatt5}, {"iwatt6", iwatt6}});
+
+  auto config = config::ParseConfig(DemoConfigText(iwatt5, iwatt6), "<demo>");
+  ApplyWebFlags(parsed, config);
+  std::cout << "Demo: two simulated IoTaWatt units at " << iwatt5 << " and " << iwatt6
+            << ".\nMetrics: http://" << config.web.listen_address << config.web.telemetry_path
+            << "  (Ctrl-C stops)" << std::endl;
+  const int status = Serve(std::move(config), signals);
+  simulator.Stop();
+  return status;
+}
+
+// Contacts one device and prints what it reports; returns its channel names, or
+// nullopt when it cannot be reached.
+std::optional<std::vector<std::string>> CheckDevice(const config::DeviceConfig& device,
+                                                    const config::PollConfig& poll) {
+  iotawatt::Endpoint endpoint{device.url, device.username, "", poll.timeout};
+  if (!device.password_file.empty()) {
+    endpoint.password = config::ReadPasswordFile(device);
+  }
+  iotawatt::Client client(endpoint);
+  std::cout << "device " << device.name << " (" << device.url << ")\n";
+  try {
+    const auto status = client.FetchStatus({"stats"});
+    const auto series = client.FetchSeries();
+    std::vector<std::string> names;
+    for (const auto& entry : series) {
+      names.push_back(entry.name);
+    }
+    std::cout << "  reachable: yes\n  firmware: "
+              << (status.stats ? status.stats->version : "unknown") << "\n  channels ("
+              << names.size() << "):";
+    for (const auto& entry : series) {
+      std::cout << " " << entry.name << " [" << entry.unit << "]";
+    }
+    std::cout << "\n";
+    return names;
+  } catch (const iotawatt::DeviceError& error) {
+    std::cout << "  reachable: no (" << error.what() << ")\n";
+    return std::nullopt;
+  }
+}
+
+int RunCheck(const ParsedCommand& parsed) {
+  const auto config = config::LoadConfigFile(parsed.Get("config.file"));
+  std::cout << "configuration " << config.source << ": valid (" << config.devices.size()
+            << " devices, " << config.derived.size() << " derived series)\n";
+
+  bool reachable = true;
+  bool complete = true;
+  derived::Inventory inventory;
+  for (const auto& device : config.devices) {
+    const auto channels = CheckDevice(device, config.poll);
+    if (!channels) {
+      reachable = false;
+      continue;
+    }
+    for (const auto& wanted : device.channels) {
+      if (std::find(channels->begin(), channels->end(), wanted) == channels->end()) {
+        std::cout << "  missing: configured channel \"" << wanted << "\" is not on the device\n";
+        complete = false;
+      }
+    }
+    inventory[device.name] = *channels;
+  }
+
+  const auto derived_set = derived::DerivedSet::Resolve(config.derived, inventory);
+  for (const auto& problem : derived_set.problems()) {
+    std::cout << problem.message << "\n";
+  }
+  if (!derived_set.problems().empty() && reachable) {
+    return kExitUsage;
+  }
+  return reachable && complete ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+int Main(const std::string& program, const std::vector<std::string>& args) {
+  const auto signals = BlockTerminationSignals();
+  try {
+    const auto parsed = ParseCommandLine(args, Commands(), "serve");
+    if (parsed.version) {
+      std::cout << "iotawatt_exporter " IWX_VERSION " (" IWX_COMPILER ", " IWX_BUILD_TYPE ")\n";
+      return kExitOk;
+    }
+    if (parsed.help) {
+      std::cout << Usage(program, *parsed.command, Commands());
+      return kExitOk;
+    }
+    log::SetLevel(log::ParseLevel(parsed.Get("log.level")));
+
+    const std::string& name = parsed.command->name;
+    if (name == "check") {
+      return RunCheck(parsed);
+    }
+    if (name == "demo") {
+      return RunDemo(parsed, signals);
+    }
+    return RunServe(parsed, signals);
+  } catch (const UsageError& error) {
+    std::cerr << program << ": " << error.what() << "\n";
+    return kExitUsage;
+  } catch (const config::ConfigError& error) {
+    std::cerr << program << ": " << util::FullMessage(error) << "\n";
+    return kExitUsage;
+  } catch (const std::invalid_argument& error) {
+    std::cerr << program << ": " << util::FullMessage(error) << "\n";
+    return kExitUsage;
+  } catch (const std::exception& error) {
+    std::cerr << program << ": " << util::FullMessage(error) << "\n";
+    return kExitFailure;
+  }
+}
+
+}  // namespace iwx::cli

@@ -1,0 +1,250 @@
+#include "poller/poller.hpp"
+
+#include <algorithm>
+
+#include "log/log.hpp"
+
+namespace iwx::poller {
+
+namespace {
+
+const log::Logger kLog("poller");
+
+// Decimals asked of the device: Wh per 5-second record needs many to stay exact when
+// summed over a year; volts are only shown.
+constexpr const char* kEnergyMethod = ".wh.d6";
+constexpr const char* kVoltageMethod = ".volts.d2";
+
+int64_t FloorToRecord(int64_t seconds) {
+  return seconds -
+         ((seconds % state::kRecordSeconds) + state::kRecordSeconds) % state::kRecordSeconds;
+}
+
+iotawatt::Endpoint MakeEndpoint(const config::DeviceConfig& device,
+                                const config::PollConfig& poll) {
+  iotawatt::Endpoint endpoint;
+  endpoint.url = device.url;
+  endpoint.username = device.username;
+  if (!device.password_file.empty()) {
+    endpoint.password = config::ReadPasswordFile(device);
+  }
+  endpoint.timeout = poll.timeout;
+  return endpoint;
+}
+
+std::optional<state::ChannelKind> KindOfUnit(const std::string& unit) {
+  if (unit == "Watts") {
+    return state::ChannelKind::kPower;
+  }
+  if (unit == "Volts") {
+    return state::ChannelKind::kVoltage;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+DevicePoller::DevicePoller(config::DeviceConfig device, PollerOptions options, state::Store& store)
+    : device_(std::move(device)),
+      options_(std::move(options)),
+      store_(store),
+      client_(std::make_unique<iotawatt::Client>(MakeEndpoint(device_, options_.poll))) {}
+
+DevicePoller::~DevicePoller() {
+  Stop();
+}
+
+void DevicePoller::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void DevicePoller::Stop() {
+  {
+    const std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  client_->Stop();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void DevicePoller::Run() {
+  auto next_poll = options_.now();
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    PollOnce();
+    lock.lock();
+
+    // Fixed rate rather than fixed delay, so a slow device does not stretch the interval.
+    next_poll += options_.poll.interval;
+    const auto now = options_.now();
+    if (next_poll < now) {
+      next_poll = now;
+    }
+    wake_.wait_for(lock, next_poll - now, [this] { return stopping_; });
+  }
+}
+
+void DevicePoller::PollOnce() {
+  const auto started = options_.now();
+  std::optional<iotawatt::DeviceError> failure;
+  try {
+    if (need_discovery_) {
+      Discover();
+    } else if (!last_status_ || started - *last_status_ >= options_.poll.status_interval) {
+      RefreshStatus();
+    }
+    ReadRecords();
+  } catch (const iotawatt::DeviceError& error) {
+    failure = error;
+    need_discovery_ = true;
+  }
+
+  const std::chrono::duration<double> elapsed = options_.now() - started;
+  ReportOutcome(elapsed.count(), failure);
+}
+
+void DevicePoller::Discover() {
+  const auto series = client_->FetchSeries();
+  RefreshStatus();
+
+  std::vector<state::Channel> channels;
+  std::vector<std::string> columns;
+  for (const auto& entry : series) {
+    const auto kind = KindOfUnit(entry.unit);
+    const auto& allowed = device_.channels;
+    if (!kind || (!allowed.empty() &&
+                  std::find(allowed.begin(), allowed.end(), entry.name) == allowed.end())) {
+      continue;
+    }
+    columns.push_back(entry.name +
+                      (*kind == state::ChannelKind::kPower ? kEnergyMethod : kVoltageMethod));
+    channels.push_back({entry.name, *kind, store_.LabelsFor(device_.name, entry.name)});
+  }
+
+  if (channels != channels_) {
+    kLog.Info("channels discovered",
+              {{"device", device_.name}, {"channels", channels.size()}, {"series", series.size()}});
+    for (const auto& wanted : device_.channels) {
+      const bool found = std::any_of(series.begin(), series.end(),
+                                     [&](const auto& entry) { return entry.name == wanted; });
+      if (!found) {
+        kLog.Warning("configured channel not reported by device",
+                     {{"device", device_.name}, {"channel", wanted}});
+      }
+    }
+  }
+  channels_ = channels;
+  columns_ = std::move(columns);
+  store_.SetChannels(device_.name, std::move(channels));
+  need_discovery_ = false;
+}
+
+void DevicePoller::RefreshStatus() {
+  const auto report = client_->FetchStatus({"device", "stats", "datalogs", "wifi"});
+  const auto now = options_.now();
+  if (!report.stats) {
+    throw iotawatt::DeviceError(iotawatt::FailureReason::kDecode,
+                                "GET " + device_.url + "/status: no \"stats\" section");
+  }
+
+  device_time_at_anchor_ = report.stats->currenttime;
+  anchor_ = now;
+  last_status_ = now;
+
+  state::Health health;
+  health.firmware_version = report.stats->version;
+  health.uptime_seconds = static_cast<double>(report.stats->runseconds);
+  health.free_heap_bytes = static_cast<double>(report.stats->free_heap_bytes);
+  health.line_frequency_hz = report.stats->frequency_hz;
+  health.rtc_battery_low = report.stats->low_battery;
+  if (report.wifi) {
+    health.wifi_rssi_dbm = report.wifi->rssi;
+  }
+  if (report.datalogs) {
+    health.logs = *report.datalogs;
+  }
+  store_.SetHealth(device_.name, std::move(health));
+}
+
+int64_t DevicePoller::DeviceNow() const {
+  const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(options_.now() - anchor_);
+  return device_time_at_anchor_ + elapsed.count();
+}
+
+void DevicePoller::ReadRecords() {
+  if (columns_.empty()) {
+    return;
+  }
+
+  const int64_t device_now = DeviceNow();
+  const int64_t end = FloorToRecord(device_now);
+  if (!next_record_) {
+    const auto interval = std::chrono::duration_cast<std::chrono::seconds>(options_.poll.interval);
+    next_record_ = FloorToRecord(end - std::max<int64_t>(interval.count(), state::kRecordSeconds));
+  }
+  const int64_t begin = *next_record_;
+  if (end <= begin) {
+    return;
+  }
+
+  iotawatt::QueryRequest request;
+  request.columns = columns_;
+  request.begin = begin;
+  request.end = end;
+  request.group = "5s";
+  request.limit = options_.max_rows;
+  auto page = client_->Query(request);
+
+  // Recent records the device reports as missing may not be written yet: ask again.
+  auto& rows = page.rows;
+  const int64_t settled = device_now - options_.settle_time.count();
+  size_t keep = rows.size();
+  while (keep > 0 && rows[keep - 1].missing() &&
+         rows[keep - 1].time + state::kRecordSeconds > settled) {
+    --keep;
+  }
+  int64_t next = end;
+  if (keep < rows.size()) {
+    next = rows[keep].time;
+  } else if (page.continuation) {
+    next = *page.continuation;
+  }
+  rows.resize(keep);
+
+  state::RecordBatch batch;
+  batch.device = device_.name;
+  for (const auto& channel : channels_) {
+    batch.channels.push_back(channel.name);
+  }
+  batch.rows = std::move(rows);
+  store_.AddRecords(batch);
+  next_record_ = std::max(next, begin);
+}
+
+void DevicePoller::ReportOutcome(double seconds,
+                                 const std::optional<iotawatt::DeviceError>& failure) {
+  const std::string reason = failure ? iotawatt::FailureReasonName(failure->reason()) : "";
+  store_.RecordPoll(device_.name, seconds, reason, client_->request_count());
+
+  const bool up = !failure.has_value();
+  if (was_up_ == up) {
+    if (failure) {
+      kLog.Debug("poll failed",
+                 {{"device", device_.name}, {"reason", reason}, {"error", failure->what()}});
+    }
+    return;
+  }
+  was_up_ = up;
+  if (up) {
+    kLog.Info("device up", {{"device", device_.name}, {"url", device_.url}});
+  } else {
+    kLog.Warning("device down",
+                 {{"device", device_.name}, {"reason", reason}, {"error", failure->what()}});
+  }
+}
+
+}  // namespace iwx::poller

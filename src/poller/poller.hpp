@@ -1,0 +1,86 @@
+// One background poller per device: discovery, health and 5-second records.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.hpp"
+#include "iotawatt/client.hpp"
+#include "state/store.hpp"
+
+namespace iwx::poller {
+
+/// Monotonic time source; replaceable so tests can step time together with a simulated
+/// device clock.
+using SteadyClock = std::function<std::chrono::steady_clock::time_point()>;
+
+struct PollerOptions {
+  config::PollConfig poll;
+  /// Records newer than this (by the device's clock) that the device reports as missing
+  /// are asked for again on the next poll: the device may simply not have written them.
+  std::chrono::seconds settle_time{30};
+  /// Rows per /query page; a backlog larger than this is read over several polls.
+  int max_rows = 1000;
+  SteadyClock now = [] { return std::chrono::steady_clock::now(); };
+};
+
+/// Polls one device. Each poll sends one /query for all channels covering the records
+/// since the previous poll; /status at most every status_interval; /query?show=series at
+/// start and after errors. Errors are results: counted, logged once per state change.
+class DevicePoller {
+ public:
+  DevicePoller(config::DeviceConfig device, PollerOptions options, state::Store& store);
+  ~DevicePoller();
+
+  DevicePoller(const DevicePoller&) = delete;
+  DevicePoller& operator=(const DevicePoller&) = delete;
+
+  /// Starts the background thread, which polls at once and then every interval.
+  void Start();
+  /// Stops the thread, aborting a request in progress. Idempotent.
+  void Stop();
+
+  /// One poll, synchronously (the background thread calls this; tests may too).
+  void PollOnce();
+
+  const std::string& name() const noexcept { return device_.name; }
+
+ private:
+  void Run();
+  void Discover();
+  void RefreshStatus();
+  void ReadRecords();
+  int64_t DeviceNow() const;
+  void ReportOutcome(double seconds, const std::optional<iotawatt::DeviceError>& error);
+
+  config::DeviceConfig device_;
+  PollerOptions options_;
+  state::Store& store_;
+  std::unique_ptr<iotawatt::Client> client_;
+
+  std::vector<state::Channel> channels_;
+  std::vector<std::string> columns_;
+  bool need_discovery_ = true;
+  std::optional<std::chrono::steady_clock::time_point> last_status_;
+  /// Device clock anchor: its UTC seconds at a steady time point.
+  int64_t device_time_at_anchor_ = 0;
+  std::chrono::steady_clock::time_point anchor_;
+  /// Start of the next record to ask for; nullopt before the first records.
+  std::optional<int64_t> next_record_;
+  std::optional<bool> was_up_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace iwx::poller

@@ -1,0 +1,118 @@
+#include "web/server.hpp"
+
+#include <charconv>
+#include <stdexcept>
+
+#include <httplib.h>
+
+#include "build_config.hpp"
+#include "log/log.hpp"
+
+namespace iwx::web {
+
+namespace {
+
+const log::Logger kLog("web");
+
+constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+std::string LandingPage(const std::string& telemetry_path) {
+  return "<!DOCTYPE html>\n<html><head><title>IoTaWatt Exporter</title></head><body>\n"
+         "<h1>IoTaWatt Exporter</h1>\n<p>Version " IWX_VERSION
+         "</p>\n<ul>\n"
+         "<li><a href=\"" +
+         telemetry_path +
+         "\">Metrics</a></li>\n"
+         "<li><a href=\"/-/healthy\">Health</a></li>\n"
+         "<li><a href=\"/-/ready\">Readiness</a></li>\n</ul>\n</body></html>\n";
+}
+
+}  // namespace
+
+struct Server::Impl {
+  httplib::Server http;
+};
+
+std::pair<std::string, uint16_t> SplitListenAddress(const std::string& address) {
+  const auto colon = address.rfind(':');
+  const auto invalid = [&] {
+    return std::invalid_argument("invalid listen address \"" + address +
+                                 "\": expected HOST:PORT, [IPv6]:PORT or :PORT");
+  };
+  if (colon == std::string::npos) {
+    throw invalid();
+  }
+
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty()) {
+    host = "0.0.0.0";
+  }
+
+  const std::string port_text = address.substr(colon + 1);
+  unsigned port = 0;
+  const auto [end, error] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || error != std::errc{} || end != port_text.data() + port_text.size() ||
+      port > 65535) {
+    throw invalid();
+  }
+  return {host, static_cast<uint16_t>(port)};
+}
+
+Server::Server(config::WebConfig web, Handlers handlers)
+    : web_(std::move(web)), handlers_(std::move(handlers)), impl_(std::make_unique<Impl>()) {
+  auto& http = impl_->http;
+  const std::string telemetry_path = web_.telemetry_path;
+
+  http.Get(telemetry_path, [this](const httplib::Request&, httplib::Response& response) {
+    response.set_content(handlers_.metrics(), kMetricsContentType);
+  });
+  http.Get("/", [telemetry_path](const httplib::Request&, httplib::Response& response) {
+    response.set_content(LandingPage(telemetry_path), "text/html; charset=utf-8");
+  });
+  http.Get("/-/healthy", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content("Healthy\n", "text/plain; charset=utf-8");
+  });
+  http.Get("/-/ready", [this](const httplib::Request&, httplib::Response& response) {
+    const bool ready = handlers_.ready();
+    response.status = ready ? 200 : 503;
+    response.set_content(ready ? "Ready\n" : "Not ready: devices not polled yet\n",
+                         "text/plain; charset=utf-8");
+  });
+}
+
+Server::~Server() {
+  Stop();
+}
+
+void Server::Start() {
+  const auto [host, port] = SplitListenAddress(web_.listen_address);
+  auto& http = impl_->http;
+  if (port == 0) {
+    port_ = static_cast<uint16_t>(http.bind_to_any_port(host));
+  } else if (http.bind_to_port(host, port)) {
+    port_ = port;
+  }
+  if (port_ == 0) {
+    throw std::runtime_error("cannot listen on " + web_.listen_address +
+                             ": the address is in use or not available on this host");
+  }
+
+  thread_ = std::thread([this] { impl_->http.listen_after_bind(); });
+  kLog.Info(
+      "listening",
+      {{"address", web_.listen_address}, {"port", port_}, {"telemetry_path", web_.telemetry_path}});
+}
+
+void Server::Stop() {
+  if (!thread_.joinable()) {
+    return;
+  }
+  impl_->http.stop();
+  thread_.join();
+}
+
+}  // namespace iwx::web
