@@ -1,14 +1,24 @@
 #include "app/exporter.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
+#include "log/log.hpp"
 #include "metrics/exposition.hpp"
+#include "state/counter_file.hpp"
 
 namespace iwx::app {
+
+namespace {
+
+const log::Logger kLog("counters");
+
+}  // namespace
 
 Exporter::Exporter(config::Config config, poller::PollerOptions options)
     : config_(std::move(config)), store_(std::make_unique<state::Store>(config_)) {
   options.poll = config_.poll;
+  LoadCounters();
   for (const auto& device : config_.devices) {
     pollers_.push_back(std::make_unique<poller::DevicePoller>(device, options, *store_));
   }
@@ -18,6 +28,54 @@ Exporter::~Exporter() {
   Stop();
 }
 
+void Exporter::LoadCounters() {
+  const std::string& path = config_.state.file;
+  if (path.empty()) {
+    return;
+  }
+  if (!std::filesystem::exists(path)) {
+    kLog.Info("no counter file yet: counters start from the devices' totals", {{"file", path}});
+    return;
+  }
+  try {
+    store_->ImportCounters(state::LoadCounters(path));
+    kLog.Info("counters restored", {{"file", path}});
+  } catch (const state::CounterFileError& error) {
+    // Never refuse to start: the device's own totals come back exactly; only the split by
+    // sign restarts from zero, which increase() sees as a counter reset.
+    kLog.Error("counter file unusable: sign-split counters start again from zero",
+               {{"file", path}, {"error", error.what()}});
+  }
+}
+
+void Exporter::SaveCounters() {
+  const std::string& path = config_.state.file;
+  if (path.empty()) {
+    return;
+  }
+  try {
+    state::SaveCounters(path, store_->ExportCounters());
+    if (last_save_ok_ != true) {
+      kLog.Info("counters saved", {{"file", path}});
+    }
+    last_save_ok_ = true;
+  } catch (const state::CounterFileError& error) {
+    if (last_save_ok_ != false) {
+      kLog.Error("cannot save counters", {{"file", path}, {"error", error.what()}});
+    }
+    last_save_ok_ = false;
+  }
+}
+
+void Exporter::RunCounterSaver() {
+  std::unique_lock lock(saver_mutex_);
+  while (!saver_wake_.wait_for(lock, config_.state.save_interval, [this] { return stopping_; })) {
+    lock.unlock();
+    SaveCounters();
+    lock.lock();
+  }
+}
+
 void Exporter::Start() {
   server_ = std::make_unique<web::Server>(
       config_.web, web::Handlers{[this] { return RenderMetrics(); }, [this] { return Ready(); }});
@@ -25,6 +83,7 @@ void Exporter::Start() {
   for (auto& poller : pollers_) {
     poller->Start();
   }
+  saver_ = std::thread([this] { RunCounterSaver(); });
 }
 
 void Exporter::Stop() {
@@ -33,6 +92,15 @@ void Exporter::Stop() {
   }
   for (auto& poller : pollers_) {
     poller->Stop();
+  }
+  {
+    const std::lock_guard lock(saver_mutex_);
+    stopping_ = true;
+  }
+  saver_wake_.notify_all();
+  if (saver_.joinable()) {
+    saver_.join();
+    SaveCounters();
   }
 }
 

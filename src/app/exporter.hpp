@@ -1,8 +1,12 @@
 // The exporter assembled: shared state, one poller per device, the web server.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "config/config.hpp"
@@ -14,16 +18,22 @@ namespace iwx::app {
 
 class Exporter {
  public:
-  /// Builds pollers for every configured device. `options.poll` is replaced by the
-  /// configuration's [poll] table; the other options (tests) are kept.
+  /// Builds pollers for every configured device and loads the persisted energy counters
+  /// (a missing or unreadable counter file is logged; those counters start from zero).
+  /// `options.poll` is replaced by the configuration's [poll] table; the other options
+  /// (tests) are kept.
   /// \throw config::ConfigError when a device's password file cannot be read.
   explicit Exporter(config::Config config, poller::PollerOptions options = {});
   ~Exporter();
 
   /// Starts the pollers and the web server. \throw std::runtime_error when it cannot bind.
   void Start();
-  /// Stops the web server and the pollers. Idempotent.
+  /// Stops the web server and the pollers and saves the counters. Idempotent.
   void Stop();
+
+  /// Writes the energy counters to the counter file now (no-op without one). Errors are
+  /// logged once per change of outcome, never thrown: counting goes on in memory.
+  void SaveCounters();
 
   /// The metrics page as a scrape would see it.
   std::string RenderMetrics() const;
@@ -36,10 +46,19 @@ class Exporter {
   std::vector<std::unique_ptr<poller::DevicePoller>>& pollers() noexcept { return pollers_; }
 
  private:
+  void LoadCounters();
+  void RunCounterSaver();
+
   config::Config config_;
   std::unique_ptr<state::Store> store_;
   std::vector<std::unique_ptr<poller::DevicePoller>> pollers_;
   std::unique_ptr<web::Server> server_;
+
+  std::mutex saver_mutex_;
+  std::condition_variable saver_wake_;
+  bool stopping_ = false;
+  std::thread saver_;
+  std::optional<bool> last_save_ok_;
 };
 
 }  // namespace iwx::app

@@ -171,7 +171,7 @@ int RunCheck(const ParsedCommand& parsed) {
     inventory[device.name] = *channels;
   }
 
-  const auto derived_set = derived::DerivedSet::Resolve(config.derived, inventory);
+  const auto derived_set = derived::DerivedSet::Resolve(config, inventory);
   for (const auto& problem : derived_set.problems()) {
     std::cout << problem.message << "\n";
   }

@@ -12,6 +12,9 @@ listen_address = "127.0.0.1:9980"
 [poll]
 interval = "10s"
 
+[state]
+file = ""  # the simulated history starts afresh at every run
+
 [[device]]
 name = "iwatt5"
 url = "@IWATT5_URL@"

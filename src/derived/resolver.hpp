@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -33,6 +34,11 @@ struct Problem {
   /// True when the series may still bind once undiscovered devices report (not an error
   /// yet for the running exporter, but an error for `check`).
   bool pending = false;
+  /// The message without location and key.
+  std::string reason;
+  /// Set when the series is unbound only because this derived series is unbound (whose
+  /// own problem is listed too).
+  std::string depends_on;
 };
 
 /// The derived series that could be bound, ready for evaluation per record.
@@ -57,11 +63,20 @@ class DerivedSet {
   /// Binds every series of the config. Bare names refer to a derived series of that name
   /// if there is one, else to the only device channel of that name; a bare name found on
   /// several devices is ambiguous. Series that depend on an unbound series are unbound.
+  /// The inventory should list the channels the exporter reads (after allow-lists).
+  /// This form knows only the devices of the inventory and those named in `dev.chan`
+  /// references: a bare name none of them reports is pending while one of them is missing
+  /// from the inventory, else unknown.
   static DerivedSet Resolve(const std::vector<config::DerivedSeries>& series,
                             const Inventory& inventory);
 
+  /// Same, with the configured devices taken from the config: a bare name that no
+  /// discovered device reports is pending while some configured device is undiscovered.
+  static DerivedSet Resolve(const config::Config& config, const Inventory& inventory);
+
  private:
   struct Compiled;
+  class Binder;
 
   std::vector<std::string> names_;
   std::vector<ChannelKey> inputs_;

@@ -43,10 +43,14 @@ struct Endpoint {
 };
 
 /// Issues one request at a time (calls from several threads are serialised), with a
-/// timeout on each, Digest authentication when credentials are set (the nonce is reused
-/// with an increasing count and renewed when the device answers 401 again).
+/// timeout on connecting and on each read and write (Endpoint::timeout), Digest authentication when
+/// credentials are set (the nonce is reused with an increasing count and renewed when the device
+/// answers 401 again).
 class Client {
  public:
+  /// Connects lazily: nothing is sent before the first request. A path prefix of the URL
+  /// is put in front of every request target.
+  /// \throw std::invalid_argument when the URL is not http[s]://host[:port][/prefix].
   explicit Client(Endpoint endpoint);
   ~Client();
 
@@ -60,11 +64,13 @@ class Client {
   /// GET /query?show=series. \throw DeviceError
   std::vector<SeriesInfo> FetchSeries();
 
-  /// One select page. \throw DeviceError
+  /// One select page. \throw DeviceError; std::invalid_argument for a request that
+  /// BuildQueryTarget rejects (times that are not 10-digit epochs, limit < 1).
   QueryPage Query(const QueryRequest& request);
 
   /// Aborts a request in progress from another thread and makes later requests fail at
-  /// once with kConnect. Used at shutdown.
+  /// once with kConnect. Used at shutdown. Returns without waiting; a request caught while
+  /// still connecting ends at its timeout instead.
   void Stop();
 
   /// Requests sent so far (including 401 round trips).

@@ -29,7 +29,9 @@ std::vector<SeriesInfo> DecodeSeriesList(std::string_view body);
 QueryPage DecodeQueryPage(std::string_view body, size_t expected_columns);
 
 /// Path and query string for a select request, correctly percent-encoded, e.g.
-/// "/query?select=%5Btime.utc.unix%2CMains.wh.d6%5D&begin=...&end=...&group=5s&header=yes&limit=1000".
+/// "/query?select=%5Btime.utc.unix%2CMains.wh.d6%5D&begin=...&end=...&group=5s"
+/// "&header=yes&limit=1000".
+/// \throw std::invalid_argument when begin or end is not a 10-digit epoch or limit < 1.
 std::string BuildQueryTarget(const QueryRequest& request);
 
 }  // namespace iwx::iotawatt

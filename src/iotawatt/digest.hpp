@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,8 +17,14 @@ struct DigestChallenge {
   std::string algorithm;  // empty or "MD5"
 };
 
-/// Parses a `WWW-Authenticate: Digest ...` value; nullopt when it is not a Digest challenge
-/// or lacks realm or nonce.
+/// The parameters of a `Digest name=value, name="quoted, value"` header (a challenge or an
+/// Authorization value): names lower-cased, quotes and escapes removed. nullopt when the
+/// scheme (case-insensitive) is not Digest or the syntax is broken.
+std::optional<std::map<std::string, std::string>> ParseDigestParams(std::string_view header);
+
+/// Parses a `WWW-Authenticate: Digest ...` value; nullopt when it is not a Digest challenge,
+/// lacks realm or nonce, or names an algorithm other than MD5. A qop list is reduced to
+/// "auth" when it offers it, else to empty.
 std::optional<DigestChallenge> ParseDigestChallenge(std::string_view header);
 
 /// A Digest session: the cached challenge and an increasing nonce count, so that one 401
@@ -34,6 +41,7 @@ class DigestSession {
 
   /// The Authorization header value for the next request; increments the nonce count.
   /// `uri` is placed last because the device finds fields by substring search.
+  /// \throw std::logic_error before the first Accept().
   std::string Authorize(std::string_view method, std::string_view uri);
 
   /// Overrides the client nonce generator (tests).

@@ -20,6 +20,8 @@ enum Metric : size_t {
   kPower,
   kVoltage,
   kDerivedPower,
+  kEnergy,
+  kDerivedEnergy,
   kUp,
   kPollDuration,
   kPolls,
@@ -45,6 +47,11 @@ constexpr std::array<MetricSpec, kMetricCount> kMetrics = {{
      "Average voltage of a voltage input over the newest poll window."},
     {"iotawatt_derived_power_watts", MetricType::Gauge, "name",
      "Average of a derived series over the newest window, evaluated per 5-second record."},
+    {"iotawatt_energy_joules_total", MetricType::Counter, "device, channel, direction",
+     "Energy of a channel integrated per record, split by the sign of its power; positive "
+     "minus negative is the device's net energy since its history log began."},
+    {"iotawatt_derived_energy_joules_total", MetricType::Counter, "name, direction",
+     "Energy of a derived series integrated per 5-second record, split by sign."},
     {"iotawatt_up", MetricType::Gauge, "device", "1 when the last poll of the device succeeded."},
     {"iotawatt_poll_duration_seconds", MetricType::Gauge, "device",
      "Duration of the last poll of the device."},
@@ -131,6 +138,14 @@ Labels With(Labels labels, std::string name, std::string value) {
   return labels;
 }
 
+void AddEnergy(FamilyBuilder& out, Metric metric, const Labels& labels,
+               const state::EnergySample& energy) {
+  out.Add(metric, With(labels, "direction", "positive"), energy.positive_joules);
+  if (energy.negative_joules) {
+    out.Add(metric, With(labels, "direction", "negative"), *energy.negative_joules);
+  }
+}
+
 void AddHealth(FamilyBuilder& out, const Labels& labels, const state::Health& health) {
   out.Add(kDeviceInfo, With(labels, "version", health.firmware_version), 1);
   out.Add(kUptime, labels, health.uptime_seconds);
@@ -184,6 +199,16 @@ std::vector<MetricFamily> BuildFamilies(const state::Snapshot& snapshot) {
   }
   for (const auto& series : snapshot.derived) {
     out.Add(kDerivedPower, {{"name", series.name}}, series.value);
+  }
+  for (const auto& energy : snapshot.channel_energy) {
+    Labels labels{{"device", energy.device}, {"channel", energy.name}};
+    for (const auto& [name, value] : energy.labels) {
+      labels.push_back({name, value});
+    }
+    AddEnergy(out, kEnergy, labels, energy);
+  }
+  for (const auto& energy : snapshot.derived_energy) {
+    AddEnergy(out, kDerivedEnergy, {{"name", energy.name}}, energy);
   }
   for (const auto& device : snapshot.devices) {
     AddDevice(out, device);

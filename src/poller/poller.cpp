@@ -1,6 +1,7 @@
 #include "poller/poller.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "log/log.hpp"
 
@@ -15,9 +16,14 @@ const log::Logger kLog("poller");
 constexpr const char* kEnergyMethod = ".wh.d6";
 constexpr const char* kVoltageMethod = ".volts.d2";
 
+constexpr int64_t kMinuteSeconds = 60;
+
+int64_t FloorTo(int64_t seconds, int64_t step) {
+  return seconds - ((seconds % step) + step) % step;
+}
+
 int64_t FloorToRecord(int64_t seconds) {
-  return seconds -
-         ((seconds % state::kRecordSeconds) + state::kRecordSeconds) % state::kRecordSeconds;
+  return FloorTo(seconds, state::kRecordSeconds);
 }
 
 iotawatt::Endpoint MakeEndpoint(const config::DeviceConfig& device,
@@ -75,36 +81,54 @@ void DevicePoller::Run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     lock.unlock();
-    PollOnce();
+    const bool backlog = PollOnce();
     lock.lock();
 
-    // Fixed rate rather than fixed delay, so a slow device does not stretch the interval.
-    next_poll += options_.poll.interval;
     const auto now = options_.now();
-    if (next_poll < now) {
-      next_poll = now;
+    if (backlog) {
+      // Catching up: the next page after a pause that leaves the device time to measure.
+      const auto pause = std::max<std::chrono::steady_clock::duration>(options_.min_catch_up_pause,
+                                                                       2 * last_query_time_);
+      next_poll = now + pause;
+    } else {
+      // Fixed rate rather than fixed delay, so a slow device does not stretch the interval.
+      next_poll += options_.poll.interval;
+      if (next_poll < now) {
+        next_poll = now;
+      }
     }
     wake_.wait_for(lock, next_poll - now, [this] { return stopping_; });
   }
 }
 
-void DevicePoller::PollOnce() {
+bool DevicePoller::PollOnce() {
   const auto started = options_.now();
   std::optional<iotawatt::DeviceError> failure;
+  bool backlog = false;
   try {
     if (need_discovery_) {
       Discover();
     } else if (!last_status_ || started - *last_status_ >= options_.poll.status_interval) {
       RefreshStatus();
     }
-    ReadRecords();
+    ReadBaselines();
+    backlog = ReadRecords();
+    store_.SetCaughtUp(device_.name, !backlog);
   } catch (const iotawatt::DeviceError& error) {
     failure = error;
     need_discovery_ = true;
   }
 
+  {
+    // A request aborted by Stop() says nothing about the device.
+    const std::lock_guard lock(mutex_);
+    if (stopping_) {
+      return false;
+    }
+  }
   const std::chrono::duration<double> elapsed = options_.now() - started;
   ReportOutcome(elapsed.count(), failure);
+  return backlog;
 }
 
 void DevicePoller::Discover() {
@@ -164,6 +188,12 @@ void DevicePoller::RefreshStatus() {
   if (report.wifi) {
     health.wifi_rssi_dbm = report.wifi->rssi;
   }
+  if (const auto* history = report.FindLog("History")) {
+    history_first_ = history->firstkey;
+  }
+  if (const auto* current = report.FindLog("Current")) {
+    current_first_ = current->firstkey;
+  }
   if (report.datalogs) {
     health.logs = *report.datalogs;
   }
@@ -175,20 +205,62 @@ int64_t DevicePoller::DeviceNow() const {
   return device_time_at_anchor_ + elapsed.count();
 }
 
-void DevicePoller::ReadRecords() {
-  if (columns_.empty()) {
+int64_t DevicePoller::StartPosition() const {
+  const auto interval = std::chrono::duration_cast<std::chrono::seconds>(options_.poll.interval);
+  const int64_t end = FloorToRecord(DeviceNow());
+  return FloorToRecord(end - std::max<int64_t>(interval.count(), state::kRecordSeconds));
+}
+
+void DevicePoller::ReadBaselines() {
+  const auto channels = store_.ChannelsWithoutBaseline(device_.name);
+  if (channels.empty()) {
     return;
   }
 
-  const int64_t device_now = DeviceNow();
-  const int64_t end = FloorToRecord(device_now);
+  // The net energy since the history log began is the device's own: the difference of
+  // its accumulators between the log's first record and the integration start.
+  const int64_t position = store_.IntegrationPosition(device_.name).value_or(StartPosition());
+  std::map<std::string, double> net_wh;
+  for (const auto& channel : channels) {
+    net_wh[channel] = 0;
+  }
+  if (position > history_first_) {
+    iotawatt::QueryRequest request;
+    for (const auto& channel : channels) {
+      request.columns.push_back(channel + kEnergyMethod);
+    }
+    request.begin = history_first_;
+    request.end = position;
+    request.group = "all";
+    const auto page = client_->Query(request);
+    if (!page.rows.empty() && !page.rows.front().missing()) {
+      for (size_t i = 0; i < channels.size(); ++i) {
+        net_wh[channels[i]] = page.rows.front().values[i].value_or(0);
+      }
+    }
+  }
+  store_.SetBaseline(device_.name, position, net_wh);
+  kLog.Debug("energy baseline read",
+             {{"device", device_.name}, {"position", position}, {"channels", channels.size()}});
+}
+
+bool DevicePoller::ReadRecords() {
+  if (columns_.empty()) {
+    return false;
+  }
+
+  const int64_t end = FloorToRecord(DeviceNow());
   if (!next_record_) {
-    const auto interval = std::chrono::duration_cast<std::chrono::seconds>(options_.poll.interval);
-    next_record_ = FloorToRecord(end - std::max<int64_t>(interval.count(), state::kRecordSeconds));
+    next_record_ =
+        std::max(store_.FirstRecordNeeded(device_.name).value_or(StartPosition()), history_first_);
   }
   const int64_t begin = *next_record_;
   if (end <= begin) {
-    return;
+    return false;
+  }
+  // Records older than the 5-second log exist only as 1-minute history.
+  if (begin < current_first_) {
+    return ReadHistoryMinutes(begin, std::min(end, current_first_));
   }
 
   iotawatt::QueryRequest request;
@@ -197,17 +269,50 @@ void DevicePoller::ReadRecords() {
   request.end = end;
   request.group = "5s";
   request.limit = options_.max_rows;
+  const auto started = options_.now();
   auto page = client_->Query(request);
+  last_query_time_ = options_.now() - started;
 
+  // Without a continuation, what remains are unsettled records, asked for next time.
+  const bool more = page.continuation.has_value();
+  AddPage(std::move(page), state::kRecordSeconds);
+  return more;
+}
+
+bool DevicePoller::ReadHistoryMinutes(int64_t begin, int64_t end) {
+  // A partial first minute cannot be read at 1-minute resolution; it is skipped.
+  const int64_t first_minute = FloorTo(begin + kMinuteSeconds - 1, kMinuteSeconds);
+  const int64_t last_minute = FloorTo(end + kMinuteSeconds - 1, kMinuteSeconds);
+  kLog.Warning("span approximated at 1-minute resolution",
+               {{"device", device_.name},
+                {"begin", first_minute},
+                {"end", last_minute},
+                {"reason", "older than the device's 5-second log"}});
+
+  iotawatt::QueryRequest request;
+  request.columns = columns_;
+  request.begin = first_minute;
+  request.end = last_minute;
+  request.group = "1m";
+  request.limit = options_.max_rows;
+  const auto started = options_.now();
+  auto page = client_->Query(request);
+  last_query_time_ = options_.now() - started;
+
+  next_record_ = first_minute;
+  AddPage(std::move(page), kMinuteSeconds);
+  return true;
+}
+
+void DevicePoller::AddPage(iotawatt::QueryPage page, int64_t record_seconds) {
   // Recent records the device reports as missing may not be written yet: ask again.
   auto& rows = page.rows;
-  const int64_t settled = device_now - options_.settle_time.count();
+  const int64_t settled = DeviceNow() - options_.settle_time.count();
   size_t keep = rows.size();
-  while (keep > 0 && rows[keep - 1].missing() &&
-         rows[keep - 1].time + state::kRecordSeconds > settled) {
+  while (keep > 0 && rows[keep - 1].missing() && rows[keep - 1].time + record_seconds > settled) {
     --keep;
   }
-  int64_t next = end;
+  int64_t next = page.range_end;
   if (keep < rows.size()) {
     next = rows[keep].time;
   } else if (page.continuation) {
@@ -217,12 +322,13 @@ void DevicePoller::ReadRecords() {
 
   state::RecordBatch batch;
   batch.device = device_.name;
+  batch.record_seconds = record_seconds;
   for (const auto& channel : channels_) {
     batch.channels.push_back(channel.name);
   }
   batch.rows = std::move(rows);
   store_.AddRecords(batch);
-  next_record_ = std::max(next, begin);
+  next_record_ = std::max(next, *next_record_);
 }
 
 void DevicePoller::ReportOutcome(double seconds,

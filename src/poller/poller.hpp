@@ -27,8 +27,11 @@ struct PollerOptions {
   /// Records newer than this (by the device's clock) that the device reports as missing
   /// are asked for again on the next poll: the device may simply not have written them.
   std::chrono::seconds settle_time{30};
-  /// Rows per /query page; a backlog larger than this is read over several polls.
+  /// Rows per /query page; a larger backlog is read page by page.
   int max_rows = 1000;
+  /// Pause between catch-up pages, at least; it grows with the time the device took to
+  /// answer, so that the device spends at most about a third of its time on us.
+  std::chrono::milliseconds min_catch_up_pause{1000};
   SteadyClock now = [] { return std::chrono::steady_clock::now(); };
 };
 
@@ -49,7 +52,8 @@ class DevicePoller {
   void Stop();
 
   /// One poll, synchronously (the background thread calls this; tests may too).
-  void PollOnce();
+  /// Returns true when a backlog of records remains to be read.
+  bool PollOnce();
 
   const std::string& name() const noexcept { return device_.name; }
 
@@ -57,8 +61,12 @@ class DevicePoller {
   void Run();
   void Discover();
   void RefreshStatus();
-  void ReadRecords();
+  void ReadBaselines();
+  bool ReadRecords();
+  bool ReadHistoryMinutes(int64_t begin, int64_t end);
+  void AddPage(iotawatt::QueryPage page, int64_t record_seconds);
   int64_t DeviceNow() const;
+  int64_t StartPosition() const;
   void ReportOutcome(double seconds, const std::optional<iotawatt::DeviceError>& error);
 
   config::DeviceConfig device_;
@@ -75,7 +83,11 @@ class DevicePoller {
   std::chrono::steady_clock::time_point anchor_;
   /// Start of the next record to ask for; nullopt before the first records.
   std::optional<int64_t> next_record_;
+  /// Oldest records of the device's logs, from the newest /status.
+  int64_t history_first_ = 0;
+  int64_t current_first_ = 0;
   std::optional<bool> was_up_;
+  std::chrono::steady_clock::duration last_query_time_{};
 
   std::mutex mutex_;
   std::condition_variable wake_;

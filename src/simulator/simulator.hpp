@@ -48,6 +48,9 @@ struct InputSpec {
   double nominal = 100;
   /// Which mains leg the load sits on (1 or 2, 0 = both legs: a 240 V load).
   int leg = 1;
+  /// The CT is clamped backwards: a signed channel reads the negated power, an unsigned
+  /// one still reads |P| but /status flags it `reversed` above 5 W.
+  bool reversed = false;
 };
 
 /// A device output ("calculator" series), evaluated at read time like the firmware does.
@@ -66,7 +69,7 @@ struct Outage {
 };
 
 struct UnitSpec {
-  std::string name;  // device name (also the Digest realm)
+  std::string name;               // device name (also the Digest realm)
   std::vector<InputSpec> inputs;  // index = channel number
   std::vector<OutputSpec> outputs;
   std::string firmware = "02_08_04";
@@ -82,6 +85,12 @@ struct UnitSpec {
   /// Whether the mains CTs see the house load only (solar on the grid side, the default)
   /// or the net of load and solar (net metering: negative while exporting).
   bool net_metering = false;
+  /// Power inputs of the other units of the installation. Their loads also flow through
+  /// this unit's mains CTs (and their solar, with net metering), so a "mains" input sums
+  /// them too. Filled by DefaultInstallation() and ParseInstallation().
+  std::vector<InputSpec> other_loads;
+  /// Models the device's blocking: every /query row adds this much to the response time.
+  std::chrono::microseconds row_delay{0};
 };
 
 struct Installation {
@@ -98,10 +107,18 @@ Installation ParseInstallation(const std::string& toml_text, const std::string& 
 
 /// A record of the device log: running accumulators since the log began.
 struct LogRecord {
-  int64_t key = 0;          // UTC seconds
-  double log_hours = 0;     // hours of measured time since the log began
+  int64_t key = 0;             // UTC seconds
+  double log_hours = 0;        // hours of measured time since the log began
   std::vector<double> accum1;  // per input: Wh (CT) or V·h (VT)
   std::vector<double> accum2;  // per input: VAh (CT) or Hz·h (VT)
+};
+
+/// One 5-second interval of one input as the generator produces it.
+struct IntervalValue {
+  double value = 0;       // W as the CT reports it (|P| if unsigned), or V for a VT
+  double va = 0;          // VA for a CT; the voltage for a VT
+  double hertz = 0;       // line frequency of the unit's voltage reference
+  bool reversed = false;  // an unsigned CT whose raw reading was negative and above 5 W
 };
 
 /// The measurements and logs of one unit. Thread-safe.
@@ -117,6 +134,8 @@ class UnitModel {
   /// the value (W for CTs, as the CT reports it; V for VTs) of the 5-second interval
   /// [t, t+5) (t a multiple of 5), or nullopt when the unit was off.
   std::optional<double> TruthValue(size_t input, int64_t t) const;
+  /// Value, VA and frequency of the interval [t, t+5); nullopt when the unit was off.
+  std::optional<IntervalValue> IntervalAt(size_t input, int64_t t) const;
   /// Index of an input by name, or nullopt.
   std::optional<size_t> FindInput(const std::string& name) const;
 
@@ -128,6 +147,10 @@ class UnitModel {
   int64_t CurrentLastKey() const;
   int64_t HistoryFirstKey() const;
   int64_t HistoryLastKey() const;
+
+  /// Computes the accumulator checkpoints up to the clock's present, so that the first
+  /// query does not pay for it. Optional; safe to call from any thread.
+  void Warm() const;
 
  private:
   struct Impl;

@@ -14,11 +14,12 @@ namespace {
 
 const log::Logger kLog("state");
 
-// Records kept per device while waiting for the other devices of a derived series.
-// One hour bounds memory when a device stays away; its records are then not joined.
-constexpr size_t kMaxBufferedRecords = 720;
+// Records kept per device while waiting for the other devices of a derived series: five
+// catch-up pages, so that a device one page ahead of another loses nothing.
+constexpr size_t kMaxBufferedRecords = 5000;
 
 constexpr double kSecondsPerHour = 3600;
+constexpr double kJoulesPerWh = 3600;
 
 void SetLabel(config::Labels& labels, const std::string& name, const std::string& value) {
   for (auto& label : labels) {
@@ -30,11 +31,20 @@ void SetLabel(config::Labels& labels, const std::string& name, const std::string
   labels.emplace_back(name, value);
 }
 
-// Converts a record's value into what expressions see: watts for power channels
-// (the records carry Wh), volts for voltage channels.
-double RecordValue(ChannelKind kind, double value) {
-  return kind == ChannelKind::kPower ? value * kSecondsPerHour / kRecordSeconds : value;
+// What expressions see of a record: watts for power channels (the records carry Wh),
+// volts for voltage channels.
+double RecordValue(ChannelKind kind, double value, int64_t record_seconds) {
+  return kind == ChannelKind::kPower ? value * kSecondsPerHour / static_cast<double>(record_seconds)
+                                     : value;
 }
+
+/// A record waiting for derived evaluation, with the channel names of its columns.
+struct BufferedRecord {
+  int64_t seconds = kRecordSeconds;
+  std::shared_ptr<const std::vector<std::string>> channels;
+  /// Values as expressions see them; nullopt for a record the device did not measure.
+  std::optional<std::vector<double>> values;
+};
 
 }  // namespace
 
@@ -56,12 +66,18 @@ struct Store::DeviceState {
   /// Gauge value of each channel over the newest window that had data.
   std::map<std::string, double> window_values;
 
-  /// Indexes into derived_set_.inputs() of this device's channels.
-  std::vector<size_t> derived_inputs;
-  /// Start of a record -> values for derived_inputs, or nullopt for a missing record.
-  std::map<int64_t, std::optional<std::vector<double>>> derived_buffer;
-  /// Start of the newest record seen (missing or not); series wait for it.
+  /// Records by start time, kept until every derived series that needs them is done.
+  std::map<int64_t, BufferedRecord> buffer;
+  /// Start of the newest settled record (missing or not); series wait for it.
   int64_t newest_record_start = std::numeric_limits<int64_t>::min();
+
+  // Energy integration of the channels.
+  bool integrating = false;
+  int64_t next_record = 0;
+  std::optional<int64_t> restored_next_record;
+  std::map<std::string, double> net_wh;
+  std::map<std::string, double> negative_wh;
+  bool caught_up = false;
 
   const Channel* FindChannel(const std::string& channel) const {
     for (const auto& candidate : channels) {
@@ -76,8 +92,6 @@ struct Store::DeviceState {
 struct Store::DerivedState {
   std::string name;
   std::vector<std::string> devices;
-  int64_t evaluated_through = std::numeric_limits<int64_t>::min();
-  std::optional<double> value;
 };
 
 Store::Store(const config::Config& config) : config_(config) {
@@ -99,6 +113,10 @@ Store::DeviceState& Store::Device(const std::string& name) {
     throw std::invalid_argument("unknown device \"" + name + "\"");
   }
   return *found->second;
+}
+
+const Store::DeviceState& Store::Device(const std::string& name) const {
+  return const_cast<Store*>(this)->Device(name);
 }
 
 config::Labels Store::LabelsFor(const std::string& device, const std::string& channel) const {
@@ -144,9 +162,8 @@ void Store::RebindDerived() {
       names.push_back(channel.name);
     }
   }
-  derived_set_ = derived::DerivedSet::Resolve(config_.derived, inventory);
+  derived_set_ = derived::DerivedSet::Resolve(config_, inventory);
 
-  // Start every series afresh: the input layout changed, so buffered records no longer fit.
   derived_states_.clear();
   for (size_t i = 0; i < derived_set_.names().size(); ++i) {
     DerivedState series;
@@ -158,30 +175,22 @@ void Store::RebindDerived() {
     series.devices.assign(devices.begin(), devices.end());
     derived_states_.push_back(std::move(series));
   }
-  for (auto& [name, device] : devices_) {
-    device->derived_buffer.clear();
-    device->derived_inputs.clear();
-    for (size_t i = 0; i < derived_set_.inputs().size(); ++i) {
-      if (derived_set_.inputs()[i].device == name) {
-        device->derived_inputs.push_back(i);
-      }
-    }
-  }
 
   std::string report;
   for (const auto& problem : derived_set_.problems()) {
     report += problem.message + "\n";
   }
-  if (report != last_problem_report_) {
-    last_problem_report_ = report;
-    for (const auto& problem : derived_set_.problems()) {
-      if (problem.pending) {
-        kLog.Debug("derived series waits for device discovery",
-                   {{"series", problem.series}, {"reason", problem.message}});
-      } else {
-        kLog.Error("derived series cannot be computed",
-                   {{"series", problem.series}, {"reason", problem.message}});
-      }
+  if (report == last_problem_report_) {
+    return;
+  }
+  last_problem_report_ = report;
+  for (const auto& problem : derived_set_.problems()) {
+    if (problem.pending) {
+      kLog.Debug("derived series waits for device discovery",
+                 {{"series", problem.series}, {"reason", problem.message}});
+    } else {
+      kLog.Error("derived series cannot be computed",
+                 {{"series", problem.series}, {"reason", problem.message}});
     }
   }
 }
@@ -190,6 +199,22 @@ void Store::AddRecords(const RecordBatch& batch) {
   const std::lock_guard lock(mutex_);
   auto& device = Device(batch.device);
 
+  UpdateWindow(device, batch);
+  IntegrateChannels(device, batch);
+  for (const auto& row : batch.rows) {
+    device.newest_record_start = std::max(device.newest_record_start, row.time);
+    if (!row.missing()) {
+      device.newest_record_end =
+          std::max(device.newest_record_end, row.time + batch.record_seconds);
+    }
+  }
+
+  BufferRecords(device, batch);
+  EvaluateDerived();
+  TrimDerivedBuffers();
+}
+
+void Store::UpdateWindow(DeviceState& device, const RecordBatch& batch) {
   for (size_t column = 0; column < batch.channels.size(); ++column) {
     const Channel* channel = device.FindChannel(batch.channels[column]);
     if (channel == nullptr) {
@@ -206,54 +231,58 @@ void Store::AddRecords(const RecordBatch& batch) {
     if (count == 0) {
       continue;
     }
-    device.window_values[channel->name] =
-        channel->kind == ChannelKind::kPower
-            ? sum * kSecondsPerHour / (static_cast<double>(count) * kRecordSeconds)
-            : sum / static_cast<double>(count);
+    // Averages over measured time only, as the device computes them.
+    const double measured_seconds = static_cast<double>(count * batch.record_seconds);
+    device.window_values[channel->name] = channel->kind == ChannelKind::kPower
+                                              ? sum * kSecondsPerHour / measured_seconds
+                                              : sum / static_cast<double>(count);
   }
-
-  for (const auto& row : batch.rows) {
-    device.newest_record_start = std::max(device.newest_record_start, row.time);
-    if (!row.missing()) {
-      device.newest_record_end = std::max(device.newest_record_end, row.time + kRecordSeconds);
-    }
-  }
-
-  BufferDerivedInputs(device, batch);
-  EvaluateDerived();
-  TrimDerivedBuffers();
 }
 
-void Store::BufferDerivedInputs(DeviceState& device, const RecordBatch& batch) {
-  if (device.derived_inputs.empty()) {
+void Store::IntegrateChannels(DeviceState& device, const RecordBatch& batch) {
+  if (!device.integrating) {
     return;
   }
 
-  // Where each derived input of this device sits among the batch's columns.
-  std::vector<std::optional<size_t>> columns;
+  for (const auto& row : batch.rows) {
+    if (row.time < device.next_record) {
+      continue;  // already counted before a restart or by an earlier page
+    }
+    device.next_record = row.time + batch.record_seconds;
+    for (size_t column = 0; column < batch.channels.size(); ++column) {
+      const auto net = device.net_wh.find(batch.channels[column]);
+      if (net == device.net_wh.end() || !row.values[column].has_value()) {
+        continue;
+      }
+      const double energy_wh = *row.values[column];
+      net->second += energy_wh;
+      if (energy_wh < 0) {
+        device.negative_wh[net->first] -= energy_wh;
+      }
+    }
+  }
+}
+
+void Store::BufferRecords(DeviceState& device, const RecordBatch& batch) {
+  auto channels = std::make_shared<std::vector<std::string>>(batch.channels);
   std::vector<ChannelKind> kinds;
-  for (const size_t input : device.derived_inputs) {
-    const auto& wanted = derived_set_.inputs()[input].channel;
-    const auto found = std::find(batch.channels.begin(), batch.channels.end(), wanted);
-    columns.push_back(found == batch.channels.end()
-                          ? std::nullopt
-                          : std::optional<size_t>(found - batch.channels.begin()));
-    const Channel* channel = device.FindChannel(wanted);
+  for (const auto& name : batch.channels) {
+    const Channel* channel = device.FindChannel(name);
     kinds.push_back(channel != nullptr ? channel->kind : ChannelKind::kPower);
   }
 
   for (const auto& row : batch.rows) {
-    if (row.missing()) {
-      device.derived_buffer[row.time] = std::nullopt;
-      continue;
+    BufferedRecord record{batch.record_seconds, channels, std::nullopt};
+    if (!row.missing()) {
+      std::vector<double> values;
+      values.reserve(row.values.size());
+      for (size_t i = 0; i < row.values.size(); ++i) {
+        values.push_back(row.values[i] ? RecordValue(kinds[i], *row.values[i], batch.record_seconds)
+                                       : std::nan(""));
+      }
+      record.values = std::move(values);
     }
-    std::vector<double> values;
-    values.reserve(columns.size());
-    for (size_t i = 0; i < columns.size(); ++i) {
-      const auto& cell = columns[i] ? row.values[*columns[i]] : std::nullopt;
-      values.push_back(cell ? RecordValue(kinds[i], *cell) : std::nan(""));
-    }
-    device.derived_buffer[row.time] = std::move(values);
+    device.buffer[row.time] = std::move(record);
   }
 }
 
@@ -264,66 +293,81 @@ void Store::EvaluateDerived() {
 
   std::set<int64_t> times;
   for (const auto& [name, device] : devices_) {
-    for (const auto& entry : device->derived_buffer) {
+    for (const auto& entry : device->buffer) {
       times.insert(entry.first);
     }
   }
 
-  std::vector<double> inputs(derived_set_.inputs().size());
+  const auto& inputs = derived_set_.inputs();
+  std::vector<double> input_values(inputs.size());
   std::vector<double> outputs(derived_states_.size());
   std::vector<double> sums(derived_states_.size(), 0);
   std::vector<size_t> counts(derived_states_.size(), 0);
   for (const int64_t time : times) {
-    std::fill(inputs.begin(), inputs.end(), std::nan(""));
-    for (const auto& [name, device] : devices_) {
-      const auto found = device->derived_buffer.find(time);
-      if (found == device->derived_buffer.end() || !found->second.has_value()) {
+    std::fill(input_values.begin(), input_values.end(), std::nan(""));
+    int64_t seconds = kRecordSeconds;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const auto& buffer = Device(inputs[i].device).buffer;
+      const auto found = buffer.find(time);
+      if (found == buffer.end() || !found->second.values) {
         continue;
       }
-      for (size_t i = 0; i < device->derived_inputs.size(); ++i) {
-        inputs[device->derived_inputs[i]] = (*found->second)[i];
+      const auto& record = found->second;
+      const auto column =
+          std::find(record.channels->begin(), record.channels->end(), inputs[i].channel);
+      if (column != record.channels->end()) {
+        input_values[i] = (*record.values)[column - record.channels->begin()];
+        seconds = record.seconds;
       }
     }
-    derived_set_.Evaluate(inputs, outputs);
+    derived_set_.Evaluate(input_values, outputs);
 
     for (size_t i = 0; i < derived_states_.size(); ++i) {
-      auto& series = derived_states_[i];
-      if (time <= series.evaluated_through) {
-        continue;
-      }
+      const auto& series = derived_states_[i];
+      auto& counter = derived_counters_[series.name];
       // A record is final for a series once every device it needs has reported it (or a
       // later one); before that, a device's record may still be on its way.
-      const bool complete = std::all_of(
-          series.devices.begin(), series.devices.end(),
-          [&](const std::string& name) { return Device(name).newest_record_start >= time; });
-      if (!complete || series.devices.empty()) {
+      const bool complete =
+          !series.devices.empty() &&
+          std::all_of(series.devices.begin(), series.devices.end(), [&](const std::string& name) {
+            return Device(name).newest_record_start >= time;
+          });
+      if (time < counter.next_record || !complete) {
         continue;
       }
-      series.evaluated_through = time;
-      if (!std::isnan(outputs[i])) {
-        sums[i] += outputs[i];
-        ++counts[i];
+      counter.next_record = time + seconds;
+      if (std::isnan(outputs[i])) {
+        continue;  // a device did not measure this record
       }
+      const double joules = outputs[i] * static_cast<double>(seconds);
+      (joules >= 0 ? counter.positive_joules : counter.negative_joules) += std::abs(joules);
+      sums[i] += outputs[i];
+      ++counts[i];
     }
   }
 
   for (size_t i = 0; i < derived_states_.size(); ++i) {
     if (counts[i] > 0) {
-      derived_states_[i].value = sums[i] / static_cast<double>(counts[i]);
+      derived_counters_[derived_states_[i].name].value = sums[i] / static_cast<double>(counts[i]);
     }
   }
 }
 
 void Store::TrimDerivedBuffers() {
+  // Series still waiting for discovery may need anything buffered.
+  const bool pending = std::any_of(derived_set_.problems().begin(), derived_set_.problems().end(),
+                                   [](const derived::Problem& problem) { return problem.pending; });
   for (auto& [name, device] : devices_) {
-    int64_t done = std::numeric_limits<int64_t>::max();
-    for (const auto& series : derived_states_) {
-      if (std::find(series.devices.begin(), series.devices.end(), name) != series.devices.end()) {
-        done = std::min(done, series.evaluated_through);
+    auto& buffer = device->buffer;
+    if (!pending) {
+      int64_t done = std::numeric_limits<int64_t>::max();
+      for (const auto& series : derived_states_) {
+        if (std::find(series.devices.begin(), series.devices.end(), name) != series.devices.end()) {
+          done = std::min(done, derived_counters_[series.name].next_record);
+        }
       }
+      buffer.erase(buffer.begin(), buffer.lower_bound(done));
     }
-    auto& buffer = device->derived_buffer;
-    buffer.erase(buffer.begin(), buffer.upper_bound(done));
     while (buffer.size() > kMaxBufferedRecords) {
       buffer.erase(buffer.begin());
     }
@@ -347,6 +391,136 @@ void Store::RecordPoll(const std::string& device, double seconds, const std::str
 void Store::SetHealth(const std::string& device, Health health) {
   const std::lock_guard lock(mutex_);
   Device(device).health = std::move(health);
+}
+
+void Store::ImportCounters(const Counters& counters) {
+  const std::lock_guard lock(mutex_);
+  for (const auto& [name, saved] : counters.devices) {
+    const auto device = devices_.find(name);
+    if (device == devices_.end()) {
+      continue;  // no longer configured
+    }
+    device->second->restored_next_record = saved.next_record;
+    device->second->negative_wh = saved.negative_wh;
+  }
+  for (const auto& [name, saved] : counters.derived) {
+    auto& counter = derived_counters_[name];
+    counter.next_record = saved.next_record;
+    counter.positive_joules = saved.positive_joules;
+    counter.negative_joules = saved.negative_joules;
+  }
+}
+
+Counters Store::ExportCounters() const {
+  const std::lock_guard lock(mutex_);
+  Counters counters;
+  for (const auto& [name, device] : devices_) {
+    const auto position =
+        device->integrating ? std::optional(device->next_record) : device->restored_next_record;
+    if (position) {
+      counters.devices[name] = {*position, device->negative_wh};
+    }
+  }
+  for (const auto& [name, counter] : derived_counters_) {
+    if (counter.next_record > 0) {
+      counters.derived[name] = {counter.next_record, counter.positive_joules,
+                                counter.negative_joules};
+    }
+  }
+  return counters;
+}
+
+std::optional<int64_t> Store::IntegrationPosition(const std::string& device) const {
+  const std::lock_guard lock(mutex_);
+  const auto& state = Device(device);
+  return state.integrating ? std::optional(state.next_record) : state.restored_next_record;
+}
+
+std::optional<int64_t> Store::FirstRecordNeeded(const std::string& device) const {
+  const std::lock_guard lock(mutex_);
+  const auto& state = Device(device);
+  std::optional<int64_t> first =
+      state.integrating ? std::optional(state.next_record) : state.restored_next_record;
+  // Derived series restored from the state file continue where they stopped; which
+  // devices they need is known only once every device is discovered, so ask each.
+  for (const auto& [name, counter] : derived_counters_) {
+    if (counter.next_record > 0) {
+      first = std::min(first.value_or(counter.next_record), counter.next_record);
+    }
+  }
+  return first;
+}
+
+std::vector<std::string> Store::ChannelsWithoutBaseline(const std::string& device) const {
+  const std::lock_guard lock(mutex_);
+  const auto& state = Device(device);
+  std::vector<std::string> missing;
+  for (const auto& channel : state.channels) {
+    if (channel.kind == ChannelKind::kPower && state.net_wh.count(channel.name) == 0) {
+      missing.push_back(channel.name);
+    }
+  }
+  return missing;
+}
+
+void Store::SetBaseline(const std::string& device, int64_t position,
+                        const std::map<std::string, double>& net_wh) {
+  const std::lock_guard lock(mutex_);
+  auto& state = Device(device);
+  if (!state.integrating) {
+    state.integrating = true;
+    state.next_record = position;
+  }
+  for (const auto& [channel, net] : net_wh) {
+    state.net_wh[channel] = net;
+    // A channel whose history is net negative has been negative: its negative counter
+    // starts at that net, so that the positive counter starts at zero, not below.
+    if (net < 0 && state.negative_wh.count(channel) == 0) {
+      state.negative_wh[channel] = -net;
+    }
+  }
+}
+
+void Store::SetCaughtUp(const std::string& device, bool caught_up) {
+  const std::lock_guard lock(mutex_);
+  Device(device).caught_up = caught_up;
+}
+
+void Store::AddEnergySamples(Snapshot& snapshot) const {
+  for (const auto& [name, device] : devices_) {
+    if (!device->integrating || !device->caught_up) {
+      continue;
+    }
+    for (const auto& channel : device->channels) {
+      const auto net = device->net_wh.find(channel.name);
+      if (net == device->net_wh.end()) {
+        continue;
+      }
+      const auto negative = device->negative_wh.find(channel.name);
+      const double negative_wh = negative != device->negative_wh.end() ? negative->second : 0;
+      EnergySample sample{name, channel.name, channel.labels,
+                          (net->second + negative_wh) * kJoulesPerWh, std::nullopt};
+      if (negative != device->negative_wh.end()) {
+        sample.negative_joules = negative_wh * kJoulesPerWh;
+      }
+      snapshot.channel_energy.push_back(std::move(sample));
+    }
+  }
+
+  for (const auto& series : derived_states_) {
+    const bool current =
+        std::all_of(series.devices.begin(), series.devices.end(),
+                    [&](const std::string& name) { return devices_.at(name)->caught_up; });
+    const auto counter = derived_counters_.find(series.name);
+    if (!current || counter == derived_counters_.end() || counter->second.next_record == 0) {
+      continue;
+    }
+    EnergySample sample{"", series.name, {}, counter->second.positive_joules, std::nullopt};
+    if (counter->second.negative_joules > 0) {
+      sample.negative_joules = counter->second.negative_joules;
+    }
+    snapshot.derived_energy.push_back(std::move(sample));
+  }
 }
 
 Snapshot Store::TakeSnapshot() const {
@@ -383,10 +557,13 @@ Snapshot Store::TakeSnapshot() const {
     const bool devices_up =
         std::all_of(series.devices.begin(), series.devices.end(),
                     [&](const std::string& name) { return devices_.at(name)->up; });
-    if (series.value && devices_up) {
-      snapshot.derived.push_back({series.name, *series.value});
+    const auto counter = derived_counters_.find(series.name);
+    if (devices_up && counter != derived_counters_.end() && counter->second.value) {
+      snapshot.derived.push_back({series.name, *counter->second.value});
     }
   }
+
+  AddEnergySamples(snapshot);
   return snapshot;
 }
 

@@ -16,6 +16,7 @@
 #include "config/config.hpp"
 #include "derived/resolver.hpp"
 #include "iotawatt/types.hpp"
+#include "state/counter_file.hpp"
 
 namespace iwx::state {
 
@@ -36,11 +37,14 @@ struct Channel {
 
 /// Records of one device, in time order. For power channels each value is the energy of
 /// the record in Wh (so that sums are exact); for voltage channels the average volts.
+/// Every row is settled: a missing row is a span the device did not measure.
 struct RecordBatch {
   std::string device;
   /// Channel names, one per value column.
   std::vector<std::string> channels;
   std::vector<iotawatt::QueryRow> rows;
+  /// Length of each row: 5 s records, or 60 s from the history log.
+  int64_t record_seconds = kRecordSeconds;
 };
 
 /// Device health from /status.
@@ -65,6 +69,16 @@ struct DerivedSample {
   double value = 0;
 };
 
+/// Energy counters of a channel or derived series, in joules. `negative` is set once the
+/// series has had a negative record.
+struct EnergySample {
+  std::string device;  // empty for derived series
+  std::string name;    // channel or derived series
+  config::Labels labels;
+  double positive_joules = 0;
+  std::optional<double> negative_joules;
+};
+
 struct DeviceSample {
   std::string name;
   config::Labels labels;
@@ -84,6 +98,8 @@ struct Snapshot {
   std::vector<DeviceSample> devices;
   std::vector<ChannelSample> channels;
   std::vector<DerivedSample> derived;
+  std::vector<EnergySample> channel_energy;
+  std::vector<EnergySample> derived_energy;
 };
 
 /// Thread-safe; every method may be called from any poller thread.
@@ -117,21 +133,60 @@ class Store {
   std::vector<std::string> BoundDerivedNames() const;
   std::vector<derived::Problem> DerivedProblems() const;
 
+  // Energy counters. A channel's net energy is the device's own (a difference of its
+  // accumulators since the history log began): the poller reads it once as a baseline at
+  // the position where integration starts, then every record adds to it. Only the split
+  // by sign is the exporter's own knowledge, persisted through Export/ImportCounters.
+
+  /// Adopts persisted counters; call before polling starts.
+  void ImportCounters(const Counters& counters);
+  /// The counters to persist.
+  Counters ExportCounters() const;
+
+  /// Where channel integration of a device continues: the position reached, else the
+  /// persisted one, else nullopt (the poller then starts at the present).
+  std::optional<int64_t> IntegrationPosition(const std::string& device) const;
+  /// The earliest record any counter of the device still needs (channels or derived).
+  std::optional<int64_t> FirstRecordNeeded(const std::string& device) const;
+  /// Power channels of a device that have no baseline yet.
+  std::vector<std::string> ChannelsWithoutBaseline(const std::string& device) const;
+  /// Sets channels' net energy (Wh since the history log began) at `position`, the start of
+  /// the next record to integrate, and starts integration there if it had not started.
+  void SetBaseline(const std::string& device, int64_t position,
+                   const std::map<std::string, double>& net_wh);
+  /// Whether the device's backlog has been read; counters are shown only once it has.
+  void SetCaughtUp(const std::string& device, bool caught_up);
+
  private:
   struct DeviceState;
   struct DerivedState;
 
+  /// Counters of a derived series, kept by name across rebinding.
+  struct DerivedCounter {
+    /// Start of the first record not yet evaluated.
+    int64_t next_record = 0;
+    double positive_joules = 0;
+    double negative_joules = 0;
+    /// Gauge: average over the newest window.
+    std::optional<double> value;
+  };
+
   DeviceState& Device(const std::string& name);
+  const DeviceState& Device(const std::string& name) const;
   void RebindDerived();
-  void BufferDerivedInputs(DeviceState& device, const RecordBatch& batch);
+  void UpdateWindow(DeviceState& device, const RecordBatch& batch);
+  void IntegrateChannels(DeviceState& device, const RecordBatch& batch);
+  void BufferRecords(DeviceState& device, const RecordBatch& batch);
   void EvaluateDerived();
   void TrimDerivedBuffers();
+  void AddEnergySamples(Snapshot& snapshot) const;
 
   const config::Config config_;
   mutable std::mutex mutex_;
   std::map<std::string, std::unique_ptr<DeviceState>> devices_;
   derived::DerivedSet derived_set_;
   std::vector<DerivedState> derived_states_;
+  std::map<std::string, DerivedCounter> derived_counters_;
   std::string last_problem_report_;
 };
 

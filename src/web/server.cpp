@@ -1,6 +1,7 @@
 #include "web/server.hpp"
 
 #include <charconv>
+#include <chrono>
 #include <stdexcept>
 
 #include <httplib.h>
@@ -102,6 +103,11 @@ void Server::Start() {
   }
 
   thread_ = std::thread([this] { impl_->http.listen_after_bind(); });
+  // httplib's stop() is a no-op until the accept loop runs; wait for it so that an early
+  // Stop() cannot leave the loop running.
+  while (!impl_->http.is_running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   kLog.Info(
       "listening",
       {{"address", web_.listen_address}, {"port", port_}, {"telemetry_path", web_.telemetry_path}});
