@@ -110,16 +110,22 @@ Level ParseLevel(std::string_view text) {
                               "\": expected one of debug, info, warn, error");
 }
 
-void SetLevel(Level level) noexcept { g_level.store(level); }
+void SetLevel(Level level) noexcept {
+  g_level.store(level);
+}
 
-void SetTimestamps(bool enabled) noexcept { g_timestamps.store(enabled); }
+void SetTimestamps(bool enabled) noexcept {
+  g_timestamps.store(enabled);
+}
 
 void SetSink(std::function<void(std::string_view line)> sink) {
   const std::lock_guard lock(g_sink_mutex);
   g_sink = std::move(sink);
 }
 
-bool Logger::Enabled(Level level) const noexcept { return level >= g_level.load(); }
+bool Logger::Enabled(Level level) const noexcept {
+  return level >= g_level.load();
+}
 
 void Logger::Debug(std::string_view message, Fields fields) const {
   Write(Level::kDebug, message, fields);

@@ -15,9 +15,9 @@ struct UnitSpec {
 
 // Longer suffixes first, so that "ms" is not read as "m" followed by garbage.
 constexpr std::array kUnits = {
-    UnitSpec{"ms", std::chrono::milliseconds{1}},   UnitSpec{"s", std::chrono::seconds{1}},
-    UnitSpec{"m", std::chrono::minutes{1}},         UnitSpec{"h", std::chrono::hours{1}},
-    UnitSpec{"d", std::chrono::hours{24}},          UnitSpec{"w", std::chrono::hours{24 * 7}},
+    UnitSpec{"ms", std::chrono::milliseconds{1}}, UnitSpec{"s", std::chrono::seconds{1}},
+    UnitSpec{"m", std::chrono::minutes{1}},       UnitSpec{"h", std::chrono::hours{1}},
+    UnitSpec{"d", std::chrono::hours{24}},        UnitSpec{"w", std::chrono::hours{24 * 7}},
 };
 
 std::invalid_argument BadDuration(std::string_view text) {
@@ -73,10 +73,8 @@ std::string FormatDuration(std::chrono::milliseconds duration) {
     duration = -duration;
   }
   constexpr std::array kParts = {
-      UnitSpec{"d", std::chrono::hours{24}},
-      UnitSpec{"h", std::chrono::hours{1}},
-      UnitSpec{"m", std::chrono::minutes{1}},
-      UnitSpec{"s", std::chrono::seconds{1}},
+      UnitSpec{"d", std::chrono::hours{24}},        UnitSpec{"h", std::chrono::hours{1}},
+      UnitSpec{"m", std::chrono::minutes{1}},       UnitSpec{"s", std::chrono::seconds{1}},
       UnitSpec{"ms", std::chrono::milliseconds{1}},
   };
   for (const auto& part : kParts) {

@@ -1,8 +1,8 @@
 #include "util/md5.hpp"
 
-#include <openssl/evp.h>
-
 #include <stdexcept>
+
+#include <openssl/evp.h>
 
 namespace iwx::util {
 

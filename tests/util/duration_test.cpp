@@ -1,8 +1,8 @@
 #include "util/duration.hpp"
 
-#include <gtest/gtest.h>
-
 #include <stdexcept>
+
+#include <gtest/gtest.h>
 
 namespace iwx::util {
 namespace {

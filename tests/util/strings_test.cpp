@@ -1,8 +1,8 @@
 #include "util/strings.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cmath>
+
+#include <gtest/gtest.h>
 
 namespace iwx::util {
 namespace {
