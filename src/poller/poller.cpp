@@ -11,9 +11,9 @@ namespace {
 
 const log::Logger kLog("poller");
 
-// Decimals asked of the device: Wh per 5-second record needs many to stay exact when
-// summed over a year; volts are only shown.
-constexpr const char* kEnergyMethod = ".wh.d6";
+// Decimals asked of the device: Wh to the nWh, the unit energy is summed in (exactly,
+// as integers); volts are only shown.
+constexpr const char* kEnergyMethod = ".wh.d9";
 constexpr const char* kVoltageMethod = ".volts.d2";
 
 constexpr int64_t kMinuteSeconds = 60;

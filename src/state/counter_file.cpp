@@ -30,6 +30,13 @@ double FiniteNonNegative(const json& value, const std::string& where) {
   return number;
 }
 
+int64_t NonNegativeInteger(const json& value, const std::string& where) {
+  if (!value.is_number_integer() || value.get<int64_t>() < 0) {
+    throw CounterFileError(where + " is " + value.dump() + ": expected an integer >= 0");
+  }
+  return value.get<int64_t>();
+}
+
 Counters FromJson(const json& document) {
   if (document.value("version", 0) != kFormatVersion) {
     throw CounterFileError("unsupported format version " +
@@ -41,9 +48,9 @@ Counters FromJson(const json& document) {
   for (const auto& [name, device] : document.at("devices").items()) {
     auto& out = counters.devices[name];
     out.next_record = device.at("next_record").get<int64_t>();
-    for (const auto& [channel, value] : device.at("negative_wh").items()) {
-      out.negative_wh[channel] =
-          FiniteNonNegative(value, "devices." + name + ".negative_wh." + channel);
+    for (const auto& [channel, value] : device.at("negative_nwh").items()) {
+      out.negative_nwh[channel] =
+          NonNegativeInteger(value, "devices." + name + ".negative_nwh." + channel);
     }
   }
   for (const auto& [name, series] : document.at("derived").items()) {
@@ -60,7 +67,7 @@ json ToJson(const Counters& counters) {
       {"version", kFormatVersion}, {"devices", json::object()}, {"derived", json::object()}};
   for (const auto& [name, device] : counters.devices) {
     document["devices"][name] = {{"next_record", device.next_record},
-                                 {"negative_wh", device.negative_wh}};
+                                 {"negative_nwh", device.negative_nwh}};
   }
   for (const auto& [name, series] : counters.derived) {
     document["derived"][name] = {{"next_record", series.next_record},

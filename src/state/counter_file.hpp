@@ -16,8 +16,9 @@ namespace iwx::state {
 struct DeviceCounters {
   /// Start of the first record not yet integrated (UTC seconds).
   int64_t next_record = 0;
-  /// Energy of the records with negative power so far, as a positive number of Wh.
-  std::map<std::string, double> negative_wh;
+  /// Energy of the records with negative power so far, in nanowatt-hours (exact integer
+  /// sums of the device's per-record values), for channels that have been negative.
+  std::map<std::string, int64_t> negative_nwh;
 };
 
 struct DerivedCounters {

@@ -18,8 +18,7 @@ using std::chrono::seconds;
 // 2026-06-21 12:00:00 UTC: midsummer noon, both solar systems producing.
 constexpr int64_t kNoon = 1782043200;
 
-// Energy per record is read with 6 decimals of Wh: at most 5e-7 Wh off, i.e. 0.36 mW of
-// average power over a 5-second record.
+// Energy per record is read to the nWh: averages are far closer than this.
 constexpr double kPowerTolerance = 1e-3;
 constexpr double kVoltageTolerance = 0.006;
 
