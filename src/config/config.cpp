@@ -702,6 +702,33 @@ Config LoadConfigFile(const std::filesystem::path& path) {
   return ParseConfig(text, name);
 }
 
+Labels ChannelLabels(const Config& config, const std::string& device, const std::string& channel) {
+  Labels labels;
+  for (const auto& configured : config.devices) {
+    if (configured.name == device) {
+      labels = configured.labels;
+    }
+  }
+
+  const auto set = [&labels](const std::string& name, const std::string& value) {
+    for (auto& label : labels) {
+      if (label.first == name) {
+        label.second = value;
+        return;
+      }
+    }
+    labels.emplace_back(name, value);
+  };
+  for (const auto& rule : config.label_rules) {
+    if (util::GlobMatch(rule.match, channel)) {
+      for (const auto& [name, value] : rule.set) {
+        set(name, value);
+      }
+    }
+  }
+  return labels;
+}
+
 std::string ReadPasswordFile(const DeviceConfig& device) {
   const std::string text = ReadFile(device.password_file, device.location,
                                     device.key + ".password_file", "password file");

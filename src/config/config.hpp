@@ -150,6 +150,10 @@ Config ParseConfig(std::string_view text, const std::string& source_name);
 /// Reads and parses a file. \throw ConfigError (also when the file cannot be read).
 Config LoadConfigFile(const std::filesystem::path& path);
 
+/// Labels a channel of a device gets: the device's labels, then every [[labels]] rule whose
+/// glob matches the channel name, in order (a later rule overrides an earlier value).
+Labels ChannelLabels(const Config& config, const std::string& device, const std::string& channel);
+
 /// Reads a password file: its first line without the line break.
 /// \throw ConfigError naming the file and the OS reason.
 std::string ReadPasswordFile(const DeviceConfig& device);

@@ -38,16 +38,6 @@ double NanoWhToJoules(int64_t nwh) {
   return static_cast<double>(nwh) / kNanoWhPerWh * kJoulesPerWh;
 }
 
-void SetLabel(config::Labels& labels, const std::string& name, const std::string& value) {
-  for (auto& label : labels) {
-    if (label.first == name) {
-      label.second = value;
-      return;
-    }
-  }
-  labels.emplace_back(name, value);
-}
-
 // What expressions see of a record: watts for power channels (the records carry Wh),
 // volts for voltage channels.
 double RecordValue(ChannelKind kind, double value, int64_t record_seconds) {
@@ -140,21 +130,7 @@ const Store::DeviceState& Store::Device(const std::string& name) const {
 }
 
 config::Labels Store::LabelsFor(const std::string& device, const std::string& channel) const {
-  config::Labels labels;
-  for (const auto& configured : config_.devices) {
-    if (configured.name == device) {
-      labels = configured.labels;
-    }
-  }
-  for (const auto& rule : config_.label_rules) {
-    if (!util::GlobMatch(rule.match, channel)) {
-      continue;
-    }
-    for (const auto& [name, value] : rule.set) {
-      SetLabel(labels, name, value);
-    }
-  }
-  return labels;
+  return config::ChannelLabels(config_, device, channel);
 }
 
 void Store::SetChannels(const std::string& device, std::vector<Channel> channels) {
