@@ -45,6 +45,16 @@ double RecordValue(ChannelKind kind, double value, int64_t record_seconds) {
                                      : value;
 }
 
+/// The state of a configured device; a name not in the configuration is a programming error.
+template <typename Devices>
+auto& FindDevice(Devices& devices, const std::string& name) {
+  const auto found = devices.find(name);
+  if (found == devices.end()) {
+    throw std::invalid_argument("unknown device \"" + name + "\"");
+  }
+  return *found->second;
+}
+
 /// A record waiting for derived evaluation, with the channel names of its columns.
 struct BufferedRecord {
   int64_t seconds = kRecordSeconds;
@@ -118,15 +128,11 @@ Store::Store(const config::Config& config) : config_(config) {
 Store::~Store() = default;
 
 Store::DeviceState& Store::Device(const std::string& name) {
-  const auto found = devices_.find(name);
-  if (found == devices_.end()) {
-    throw std::invalid_argument("unknown device \"" + name + "\"");
-  }
-  return *found->second;
+  return FindDevice(devices_, name);
 }
 
 const Store::DeviceState& Store::Device(const std::string& name) const {
-  return const_cast<Store*>(this)->Device(name);
+  return FindDevice(devices_, name);
 }
 
 config::Labels Store::LabelsFor(const std::string& device, const std::string& channel) const {
