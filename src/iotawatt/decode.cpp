@@ -94,6 +94,9 @@ class Object {
 
   std::string Path(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
 
+  const std::string& path() const noexcept { return path_; }
+  const Json& json() const noexcept { return json_; }
+
   std::optional<double> OptionalNumber(const char* key) const {
     const Json* value = Find(key);
     if (value == nullptr) {
@@ -227,62 +230,52 @@ StatsSection DecodeStats(const Json& json) {
   return out;
 }
 
-std::vector<InputStatus> DecodeInputs(const Json& json) {
+// Decodes a /status array section element by element; `decode` gets each element as an
+// Object that names its path in errors.
+template <typename Decode>
+auto DecodeArray(const Json& json, const char* section, Decode decode) {
   if (!json.is_array()) {
-    Fail(kStatusEndpoint, "inputs is " + Excerpt(json) + "; expected a JSON array");
+    Fail(kStatusEndpoint,
+         std::string(section) + " is " + Excerpt(json) + "; expected a JSON array");
   }
-  std::vector<InputStatus> out;
+  std::vector<decltype(decode(std::declval<const Object&>()))> out;
   for (size_t i = 0; i < json.size(); ++i) {
-    const std::string path = ItemPath("inputs", i);
-    const Object input(kStatusEndpoint, json[i], path);
-    if (input.Find("channel") == nullptr) {
-      Fail(kStatusEndpoint,
-           path + " has no channel: " + Excerpt(json[i]) + "; expected {\"channel\":N,...}");
-    }
-    InputStatus status;
-    status.channel = static_cast<int>(input.Integer("channel"));
-    status.vrms = input.OptionalNumber("Vrms");
-    status.hz = input.OptionalNumber("Hz");
-    status.watts = DecodeWatts(input, path);
-    status.pf = input.OptionalNumber("Pf");
-    status.reversed = input.Bool("reversed");
-    out.push_back(std::move(status));
+    out.push_back(decode(Object(kStatusEndpoint, json[i], ItemPath(section, i))));
   }
   return out;
 }
 
-std::vector<OutputStatus> DecodeOutputs(const Json& json) {
-  if (!json.is_array()) {
-    Fail(kStatusEndpoint, "outputs is " + Excerpt(json) + "; expected a JSON array");
+InputStatus DecodeInput(const Object& input) {
+  if (input.Find("channel") == nullptr) {
+    Fail(kStatusEndpoint, input.path() + " has no channel: " + Excerpt(input.json()) +
+                              "; expected {\"channel\":N,...}");
   }
-  std::vector<OutputStatus> out;
-  for (size_t i = 0; i < json.size(); ++i) {
-    const Object output(kStatusEndpoint, json[i], ItemPath("outputs", i));
-    OutputStatus status;
-    status.name = output.RequiredString("name");
-    status.units = output.String("units");
-    status.value = output.Number("value");
-    out.push_back(std::move(status));
-  }
-  return out;
+  InputStatus status;
+  status.channel = static_cast<int>(input.Integer("channel"));
+  status.vrms = input.OptionalNumber("Vrms");
+  status.hz = input.OptionalNumber("Hz");
+  status.watts = DecodeWatts(input, input.path());
+  status.pf = input.OptionalNumber("Pf");
+  status.reversed = input.Bool("reversed");
+  return status;
 }
 
-std::vector<DatalogInfo> DecodeDatalogs(const Json& json) {
-  if (!json.is_array()) {
-    Fail(kStatusEndpoint, "datalogs is " + Excerpt(json) + "; expected a JSON array");
-  }
-  std::vector<DatalogInfo> out;
-  for (size_t i = 0; i < json.size(); ++i) {
-    const Object log(kStatusEndpoint, json[i], ItemPath("datalogs", i));
-    DatalogInfo info;
-    info.id = log.RequiredString("id");
-    info.firstkey = log.Integer("firstkey");
-    info.lastkey = log.Integer("lastkey");
-    info.size = log.Integer("size");
-    info.interval = log.Integer("interval");
-    out.push_back(std::move(info));
-  }
-  return out;
+OutputStatus DecodeOutput(const Object& output) {
+  OutputStatus status;
+  status.name = output.RequiredString("name");
+  status.units = output.String("units");
+  status.value = output.Number("value");
+  return status;
+}
+
+DatalogInfo DecodeDatalog(const Object& log) {
+  DatalogInfo info;
+  info.id = log.RequiredString("id");
+  info.firstkey = log.Integer("firstkey");
+  info.lastkey = log.Integer("lastkey");
+  info.size = log.Integer("size");
+  info.interval = log.Integer("interval");
+  return info;
 }
 
 WifiSection DecodeWifi(const Json& json) {
@@ -400,13 +393,13 @@ StatusReport DecodeStatus(std::string_view body) {
     report.stats = DecodeStats(*stats);
   }
   if (const Json* inputs = root.Find("inputs")) {
-    report.inputs = DecodeInputs(*inputs);
+    report.inputs = DecodeArray(*inputs, "inputs", DecodeInput);
   }
   if (const Json* outputs = root.Find("outputs")) {
-    report.outputs = DecodeOutputs(*outputs);
+    report.outputs = DecodeArray(*outputs, "outputs", DecodeOutput);
   }
   if (const Json* datalogs = root.Find("datalogs")) {
-    report.datalogs = DecodeDatalogs(*datalogs);
+    report.datalogs = DecodeArray(*datalogs, "datalogs", DecodeDatalog);
   }
   if (const Json* wifi = root.Find("wifi")) {
     report.wifi = DecodeWifi(*wifi);

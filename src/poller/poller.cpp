@@ -263,15 +263,7 @@ bool DevicePoller::ReadRecords() {
     return ReadHistoryMinutes(begin, std::min(end, current_first_));
   }
 
-  iotawatt::QueryRequest request;
-  request.columns = columns_;
-  request.begin = begin;
-  request.end = end;
-  request.group = "5s";
-  request.limit = options_.max_rows;
-  const auto started = options_.now();
-  auto page = client_->Query(request);
-  last_query_time_ = options_.now() - started;
+  auto page = QueryRecords(begin, end, "5s");
 
   // Without a continuation, what remains are unsettled records, asked for next time.
   const bool more = page.continuation.has_value();
@@ -289,19 +281,26 @@ bool DevicePoller::ReadHistoryMinutes(int64_t begin, int64_t end) {
                 {"end", last_minute},
                 {"reason", "older than the device's 5-second log"}});
 
-  iotawatt::QueryRequest request;
-  request.columns = columns_;
-  request.begin = first_minute;
-  request.end = last_minute;
-  request.group = "1m";
-  request.limit = options_.max_rows;
-  const auto started = options_.now();
-  auto page = client_->Query(request);
-  last_query_time_ = options_.now() - started;
+  auto page = QueryRecords(first_minute, last_minute, "1m");
 
   next_record_ = first_minute;
   AddPage(std::move(page), kMinuteSeconds);
   return true;
+}
+
+iotawatt::QueryPage DevicePoller::QueryRecords(int64_t begin, int64_t end,
+                                               const std::string& group) {
+  iotawatt::QueryRequest request;
+  request.columns = columns_;
+  request.begin = begin;
+  request.end = end;
+  request.group = group;
+  request.limit = options_.max_rows;
+
+  const auto started = options_.now();
+  auto page = client_->Query(request);
+  last_query_time_ = options_.now() - started;
+  return page;
 }
 
 void DevicePoller::AddPage(iotawatt::QueryPage page, int64_t record_seconds) {

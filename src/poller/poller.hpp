@@ -64,6 +64,8 @@ class DevicePoller {
   void ReadBaselines();
   bool ReadRecords();
   bool ReadHistoryMinutes(int64_t begin, int64_t end);
+  /// One page of records of every channel; measures how long the device took.
+  iotawatt::QueryPage QueryRecords(int64_t begin, int64_t end, const std::string& group);
   void AddPage(iotawatt::QueryPage page, int64_t record_seconds);
   int64_t DeviceNow() const;
   int64_t StartPosition() const;

@@ -66,16 +66,8 @@ struct BufferedRecord {
 }  // namespace
 
 struct Store::DeviceState {
-  std::string name;
-  config::Labels labels;
-  bool up = false;
-  bool polled = false;
-  std::optional<Health> health;
-  double last_poll_seconds = 0;
-  uint64_t polls = 0;
-  std::map<std::string, uint64_t> errors_by_reason;
-  uint64_t device_requests = 0;
-  int64_t newest_record_end = 0;
+  /// What the metrics page shows of the device itself.
+  DeviceSample sample;
 
   /// Set once the device reported its channels; derived series wait for it.
   bool discovered = false;
@@ -117,8 +109,8 @@ struct Store::DerivedState {
 Store::Store(const config::Config& config) : config_(config) {
   for (const auto& device : config_.devices) {
     auto state = std::make_unique<DeviceState>();
-    state->name = device.name;
-    state->labels = device.labels;
+    state->sample.name = device.name;
+    state->sample.labels = device.labels;
     devices_.emplace(device.name, std::move(state));
   }
   const std::lock_guard lock(mutex_);
@@ -206,8 +198,8 @@ void Store::AddRecords(const RecordBatch& batch) {
   for (const auto& row : batch.rows) {
     device.newest_record_start = std::max(device.newest_record_start, row.time);
     if (!row.missing()) {
-      device.newest_record_end =
-          std::max(device.newest_record_end, row.time + batch.record_seconds);
+      auto& newest = device.sample.newest_record_end;
+      newest = std::max(newest, row.time + batch.record_seconds);
     }
   }
 
@@ -380,20 +372,20 @@ void Store::TrimDerivedBuffers() {
 void Store::RecordPoll(const std::string& device, double seconds, const std::string& failure,
                        uint64_t device_requests) {
   const std::lock_guard lock(mutex_);
-  auto& state = Device(device);
-  state.polled = true;
-  state.up = failure.empty();
-  state.last_poll_seconds = seconds;
-  ++state.polls;
-  state.device_requests = device_requests;
+  auto& sample = Device(device).sample;
+  sample.polled = true;
+  sample.up = failure.empty();
+  sample.last_poll_seconds = seconds;
+  ++sample.polls;
+  sample.device_requests = device_requests;
   if (!failure.empty()) {
-    ++state.errors_by_reason[failure];
+    ++sample.errors_by_reason[failure];
   }
 }
 
 void Store::SetHealth(const std::string& device, Health health) {
   const std::lock_guard lock(mutex_);
-  Device(device).health = std::move(health);
+  Device(device).sample.health = std::move(health);
 }
 
 void Store::ImportCounters(const Counters& counters) {
@@ -534,21 +526,10 @@ Snapshot Store::TakeSnapshot() const {
   Snapshot snapshot;
 
   for (const auto& [name, device] : devices_) {
-    DeviceSample sample;
-    sample.name = name;
-    sample.labels = device->labels;
-    sample.up = device->up;
-    sample.polled = device->polled;
-    sample.health = device->health;
-    sample.last_poll_seconds = device->last_poll_seconds;
-    sample.polls = device->polls;
-    sample.errors_by_reason = device->errors_by_reason;
-    sample.device_requests = device->device_requests;
-    sample.newest_record_end = device->newest_record_end;
-    snapshot.devices.push_back(std::move(sample));
+    snapshot.devices.push_back(device->sample);
 
     // Gauges of a device that does not answer are left out rather than shown stale.
-    if (!device->up) {
+    if (!device->sample.up) {
       continue;
     }
     for (const auto& channel : device->channels) {
@@ -562,7 +543,7 @@ Snapshot Store::TakeSnapshot() const {
   for (const auto& series : derived_states_) {
     const bool devices_up =
         std::all_of(series.devices.begin(), series.devices.end(),
-                    [&](const std::string& name) { return devices_.at(name)->up; });
+                    [&](const std::string& name) { return devices_.at(name)->sample.up; });
     const auto counter = derived_counters_.find(series.name);
     if (devices_up && counter != derived_counters_.end() && counter->second.value) {
       snapshot.derived.push_back({series.name, *counter->second.value});
