@@ -93,6 +93,29 @@ void Exporter::Stop() {
   for (auto& poller : pollers_) {
     poller->Stop();
   }
+  StopCounterSaver();
+}
+
+bool Exporter::StopWithin(std::chrono::milliseconds grace) {
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  if (server_) {
+    server_->Stop();
+  }
+  for (auto& poller : pollers_) {
+    poller->RequestStop();
+  }
+  // The store is consistent at any moment, so the counters can be saved while a poller
+  // is still winding down; records it adds later are read again after the restart.
+  StopCounterSaver();
+
+  bool stopped = true;
+  for (auto& poller : pollers_) {
+    stopped = poller->WaitStopped(deadline) && stopped;
+  }
+  return stopped;
+}
+
+void Exporter::StopCounterSaver() {
   {
     const std::lock_guard lock(saver_mutex_);
     stopping_ = true;

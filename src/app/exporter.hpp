@@ -1,6 +1,7 @@
 // The exporter assembled: shared state, one poller per device, the web server.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -31,6 +32,11 @@ class Exporter {
   /// Stops the web server and the pollers and saves the counters. Idempotent.
   void Stop();
 
+  /// Stops within `grace`: the web server, the counter file (saved), then waits for the
+  /// pollers until the deadline. Returns false when a poller is still inside a connection
+  /// attempt; the caller should then exit without destroying the exporter.
+  bool StopWithin(std::chrono::milliseconds grace);
+
   /// Writes the energy counters to the counter file now (no-op without one). Errors are
   /// logged once per change of outcome, never thrown: counting goes on in memory.
   void SaveCounters();
@@ -48,6 +54,7 @@ class Exporter {
  private:
   void LoadCounters();
   void RunCounterSaver();
+  void StopCounterSaver();
 
   config::Config config_;
   std::unique_ptr<state::Store> store_;

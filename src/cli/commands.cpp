@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 
 #include <signal.h>
@@ -24,6 +25,9 @@ namespace {
 const log::Logger kLog("main");
 
 constexpr const char* kDefaultConfigFile = "/etc/iotawatt_exporter/config.toml";
+
+// SIGTERM and SIGINT end the program within a second.
+constexpr std::chrono::milliseconds kShutdownGrace{800};
 
 const FlagSpec kConfigFlag{"config.file", "FILE", kDefaultConfigFile, "Configuration file (TOML)."};
 const FlagSpec kListenFlag{"web.listen-address", "HOST:PORT", "",
@@ -87,7 +91,12 @@ int Serve(config::Config config, const sigset_t& signals) {
 
   const int signal = WaitForTerminationSignal(signals);
   kLog.Info("stopping", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
-  exporter.Stop();
+  if (!exporter.StopWithin(kShutdownGrace)) {
+    // A device that drops connection attempts keeps its poller in connect() until the
+    // request timeout; the counters are saved, so nothing is lost by not waiting.
+    kLog.Warning("exiting without waiting for a pending device connection");
+    std::_Exit(kExitOk);
+  }
   return kExitOk;
 }
 

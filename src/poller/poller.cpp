@@ -64,13 +64,30 @@ void DevicePoller::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
-void DevicePoller::Stop() {
+void DevicePoller::RequestStop() {
   {
     const std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
   client_->Stop();
+}
+
+bool DevicePoller::WaitStopped(std::chrono::steady_clock::time_point deadline) {
+  if (!thread_.joinable()) {
+    return true;
+  }
+  std::unique_lock lock(mutex_);
+  if (!wake_.wait_until(lock, deadline, [this] { return finished_; })) {
+    return false;
+  }
+  lock.unlock();
+  thread_.join();
+  return true;
+}
+
+void DevicePoller::Stop() {
+  RequestStop();
   if (thread_.joinable()) {
     thread_.join();
   }
@@ -99,6 +116,8 @@ void DevicePoller::Run() {
     }
     wake_.wait_for(lock, next_poll - now, [this] { return stopping_; });
   }
+  finished_ = true;
+  wake_.notify_all();
 }
 
 bool DevicePoller::PollOnce() {

@@ -51,6 +51,13 @@ class DevicePoller {
   /// Stops the thread, aborting a request in progress. Idempotent.
   void Stop();
 
+  /// Asks the thread to stop without waiting; aborts a request waiting for an answer (a
+  /// connection attempt in progress runs into its timeout instead).
+  void RequestStop();
+  /// After RequestStop(): waits until the thread has ended, at most until `deadline`.
+  /// Returns false when it is still running (then Stop() would block).
+  bool WaitStopped(std::chrono::steady_clock::time_point deadline);
+
   /// One poll, synchronously (the background thread calls this; tests may too).
   /// Returns true when a backlog of records remains to be read.
   bool PollOnce();
@@ -94,6 +101,7 @@ class DevicePoller {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool finished_ = false;
   std::thread thread_;
 };
 
