@@ -10,7 +10,8 @@
 # Everything listens on 127.0.0.1 and is stopped by PID on exit.
 set -euo pipefail
 
-readonly REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+readonly REPO_ROOT
 readonly BUILD_DIR="${1:-$REPO_ROOT/build}"
 readonly WARMUP_S="${WARMUP_S:-30}"
 readonly DURATION_S="${DURATION_S:-60}"
@@ -37,6 +38,12 @@ CpuSeconds() {
 # Prints the value in kB of FIELD (VmRSS, VmHWM) from /proc/PID/status.
 MemoryKb() {
   awk -v field="$2:" '$1 == field { print $2 }' "/proc/$1/status"
+}
+
+# Prints a table row: CPU SECONDS used in WALL seconds, and as a share of one core.
+CpuRow() {
+  awk -v label="$1" -v c="$2" -v w="$3" \
+    'BEGIN { printf "| %s | %.3f s in %.1f s = %.2f %% of one core |\n", label, c, w, 100 * c / w }'
 }
 
 # Saves the simulator's request counters to FILE.
@@ -137,12 +144,11 @@ Main() {
     "${r[latency_max_ms]:-?}"
   printf '| service time p50 / p99 | %s / %s ms |\n' "${r[service_p50_ms]:-?}" \
     "${r[service_p99_ms]:-?}"
-  awk -v c="$cpu" -v w="$wall" \
-    'BEGIN { printf "| exporter CPU under load | %.2f s in %.1f s = %.1f %% of one core |\n", c, w, 100 * c / w }'
-  awk -v c="$idle_cpu" -v w="$idle_wall" \
-    'BEGIN { printf "| exporter CPU idle (polling only) | %.3f s in %.1f s = %.2f %% of one core |\n", c, w, 100 * c / w }'
-  awk -v a="$rss0" -v b="$rss1" -v h="$hwm1" \
-    'BEGIN { printf "| exporter RSS before / after / peak | %.1f / %.1f / %.1f MiB |\n", a / 1024, b / 1024, h / 1024 }'
+  CpuRow 'exporter CPU under load' "$cpu" "$wall"
+  CpuRow 'exporter CPU idle (polling only)' "$idle_cpu" "$idle_wall"
+  awk -v a="$rss0" -v b="$rss1" -v h="$hwm1" 'BEGIN {
+    printf "| exporter RSS before / after / peak | %.1f / %.1f / %.1f MiB |\n",
+      a / 1024, b / 1024, h / 1024 }'
   DeviceRequestRows "$E2E_DIR/stats0.json" "$E2E_DIR/stats1.json" \
     "$(awk -v w="$wall" 'BEGIN { print w / 60 }')"
   if [[ -n "${r[first_error]:-}" ]]; then

@@ -20,6 +20,9 @@ readonly PACKAGES=(
   libgtest-dev
   libgmock-dev
   libssl-dev
+  libcrypt-dev
+  openssl
+  apache2-utils
   zlib1g-dev
   victoria-metrics
   prometheus
@@ -105,13 +108,16 @@ Main() {
   done
 
   log "installing: ${missing[*]}"
+  # The temporary policy must go even if apt fails or the script is interrupted.
   trap RestoreServicePolicy EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
   DenyServiceStarts
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
   RestoreServicePolicy
-  trap - EXIT
+  trap - EXIT INT TERM
   if [[ ${#new_services[@]} -gt 0 ]]; then
     StopNewServices "${new_services[@]}"
   fi

@@ -6,7 +6,8 @@
 # Environment: BUILD_DIR (default: build, relative to the repository root).
 set -euo pipefail
 
-readonly REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+readonly REPO_ROOT
 
 log() { printf 'test.sh: %s\n' "$*" >&2; }
 

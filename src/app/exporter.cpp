@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "app/probe.hpp"
 #include "log/log.hpp"
 #include "metrics/exposition.hpp"
 #include "state/counter_file.hpp"
@@ -15,8 +16,10 @@ const log::Logger kLog("counters");
 
 }  // namespace
 
-Exporter::Exporter(config::Config config, poller::PollerOptions options)
-    : config_(std::move(config)), store_(std::make_unique<state::Store>(config_)) {
+Exporter::Exporter(config::Config config, poller::PollerOptions options, web::WebSecurity security)
+    : config_(std::move(config)),
+      security_(std::move(security)),
+      store_(std::make_unique<state::Store>(config_)) {
   options.poll = config_.poll;
   LoadCounters();
   for (const auto& device : config_.devices) {
@@ -78,7 +81,10 @@ void Exporter::RunCounterSaver() {
 
 void Exporter::Start() {
   server_ = std::make_unique<web::Server>(
-      config_.web, web::Handlers{[this] { return RenderMetrics(); }, [this] { return Ready(); }});
+      config_.web,
+      web::Handlers{[this] { return RenderMetrics(); }, [this] { return Ready(); },
+                    [this](const web::ProbeRequest& request) { return Probe(request, config_); }},
+      security_);
   server_->Start();
   for (auto& poller : pollers_) {
     poller->Start();

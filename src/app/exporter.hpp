@@ -22,9 +22,11 @@ class Exporter {
   /// Builds pollers for every configured device and loads the persisted energy counters
   /// (a missing or unreadable counter file is logged; those counters start from zero).
   /// `options.poll` is replaced by the configuration's [poll] table; the other options
-  /// (tests) are kept.
-  /// \throw config::ConfigError when a device's password file cannot be read.
-  explicit Exporter(config::Config config, poller::PollerOptions options = {});
+  /// (tests) are kept. `security` (from --web.config.file) sets TLS and basic
+  /// authentication of the web server.
+  /// \throw config::ConfigError when a device's password cannot be read.
+  explicit Exporter(config::Config config, poller::PollerOptions options = {},
+                    web::WebSecurity security = {});
   ~Exporter();
 
   /// Starts the pollers and the web server. \throw std::runtime_error when it cannot bind.
@@ -57,6 +59,7 @@ class Exporter {
   void StopCounterSaver();
 
   config::Config config_;
+  web::WebSecurity security_;
   std::unique_ptr<state::Store> store_;
   std::vector<std::unique_ptr<poller::DevicePoller>> pollers_;
   std::unique_ptr<web::Server> server_;

@@ -9,7 +9,9 @@
 
 #include "app/exporter.hpp"
 #include "build_config.hpp"
+#include "cli/backfill_command.hpp"
 #include "cli/demo.hpp"
+#include "cli/discover_command.hpp"
 #include "cli/flags.hpp"
 #include "config/config.hpp"
 #include "derived/resolver.hpp"
@@ -17,6 +19,7 @@
 #include "log/log.hpp"
 #include "simulator/simulator.hpp"
 #include "util/exception.hpp"
+#include "web/web_config.hpp"
 
 namespace iwx::cli {
 
@@ -36,6 +39,9 @@ const FlagSpec kListenFlag{"web.listen-address", "HOST:PORT", "",
 const FlagSpec kTelemetryFlag{"web.telemetry-path", "PATH", "",
                               "Path of the metrics page; overrides [web] telemetry_path "
                               "(/metrics unless configured)."};
+const FlagSpec kWebConfigFlag{"web.config.file", "FILE", "",
+                              "TLS and basic authentication of the web server (YAML, the "
+                              "format of the Prometheus exporter toolkit)."};
 const FlagSpec kLogLevelFlag{"log.level", "LEVEL", "info",
                              "Lowest level logged: debug, info, warn or error."};
 
@@ -43,14 +49,16 @@ const std::vector<CommandSpec>& Commands() {
   static const std::vector<CommandSpec> commands = {
       {"serve",
        "Poll every configured IoTaWatt in the background and serve the metrics page.",
-       {kConfigFlag, kListenFlag, kTelemetryFlag, kLogLevelFlag}},
+       {kConfigFlag, kListenFlag, kTelemetryFlag, kWebConfigFlag, kLogLevelFlag}},
       {"check",
        "Validate the configuration, contact every device and report what it found.\n"
        "Exits 0 only if the configuration is valid and every device answers.",
        {kConfigFlag, kLogLevelFlag}},
       {"demo",
        "Serve a built-in simulated installation of two units (no device needed).",
-       {kListenFlag, kTelemetryFlag, kLogLevelFlag}},
+       {kListenFlag, kTelemetryFlag, kWebConfigFlag, kLogLevelFlag}},
+      BackfillCommandSpec(),
+      DiscoverCommandSpec(),
   };
   return commands;
 }
@@ -81,12 +89,19 @@ void ApplyWebFlags(const ParsedCommand& parsed, config::Config& config) {
   }
 }
 
-int Serve(config::Config config, const sigset_t& signals) {
+web::WebSecurity LoadWebSecurity(const ParsedCommand& parsed) {
+  if (!parsed.Has("web.config.file") || parsed.Get("web.config.file").empty()) {
+    return {};
+  }
+  return web::LoadWebConfigFile(parsed.Get("web.config.file"));
+}
+
+int Serve(config::Config config, web::WebSecurity security, const sigset_t& signals) {
   kLog.Info("starting", {{"version", IWX_VERSION},
                          {"config", config.source},
                          {"devices", config.devices.size()},
                          {"derived", config.derived.size()}});
-  app::Exporter exporter(std::move(config));
+  app::Exporter exporter(std::move(config), {}, std::move(security));
   exporter.Start();
 
   const int signal = WaitForTerminationSignal(signals);
@@ -103,10 +118,12 @@ int Serve(config::Config config, const sigset_t& signals) {
 int RunServe(const ParsedCommand& parsed, const sigset_t& signals) {
   auto config = config::LoadConfigFile(parsed.Get("config.file"));
   ApplyWebFlags(parsed, config);
-  return Serve(std::move(config), signals);
+  return Serve(std::move(config), LoadWebSecurity(parsed), signals);
 }
 
 int RunDemo(const ParsedCommand& parsed, const sigset_t& signals) {
+  // Read before the simulator starts, so that a bad file fails without side effects.
+  auto security = LoadWebSecurity(parsed);
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   const auto now_seconds = std::chrono::duration_cast<std::chrono::seconds>(now).count();
   sim::Simulator simulator(sim::DefaultInstallation(now_seconds), sim::Clock::Real());
@@ -119,9 +136,10 @@ int RunDemo(const ParsedCommand& parsed, const sigset_t& signals) {
   auto config = config::ParseConfig(DemoConfigText(iwatt5, iwatt6), "<demo>");
   ApplyWebFlags(parsed, config);
   std::cout << "Demo: two simulated IoTaWatt units at " << iwatt5 << " and " << iwatt6
-            << ".\nMetrics: http://" << config.web.listen_address << config.web.telemetry_path
-            << "  (Ctrl-C stops)" << std::endl;
-  const int status = Serve(std::move(config), signals);
+            << ".\nMetrics: " << (security.tls ? "https://" : "http://")
+            << config.web.listen_address << config.web.telemetry_path << "  (Ctrl-C stops)"
+            << std::endl;
+  const int status = Serve(std::move(config), std::move(security), signals);
   simulator.Stop();
   return status;
 }
@@ -130,10 +148,8 @@ int RunDemo(const ParsedCommand& parsed, const sigset_t& signals) {
 // nullopt when it cannot be reached.
 std::optional<std::vector<std::string>> CheckDevice(const config::DeviceConfig& device,
                                                     const config::PollConfig& poll) {
-  iotawatt::Endpoint endpoint{device.url, device.username, "", poll.timeout};
-  if (!device.password_file.empty()) {
-    endpoint.password = config::ReadPasswordFile(device);
-  }
+  const iotawatt::Endpoint endpoint{device.url, device.username, config::ReadDevicePassword(device),
+                                    poll.timeout};
   iotawatt::Client client(endpoint);
   std::cout << "device " << device.name << " (" << device.url << ")\n";
   try {
@@ -213,11 +229,20 @@ int Main(const std::string& program, const std::vector<std::string>& args) {
     if (name == "demo") {
       return RunDemo(parsed, signals);
     }
+    if (name == "backfill") {
+      return RunBackfill(parsed, signals);
+    }
+    if (name == "discover") {
+      return RunDiscover(parsed);
+    }
     return RunServe(parsed, signals);
   } catch (const UsageError& error) {
     std::cerr << program << ": " << error.what() << "\n";
     return kExitUsage;
   } catch (const config::ConfigError& error) {
+    std::cerr << program << ": " << util::FullMessage(error) << "\n";
+    return kExitUsage;
+  } catch (const web::WebConfigError& error) {
     std::cerr << program << ": " << util::FullMessage(error) << "\n";
     return kExitUsage;
   } catch (const std::invalid_argument& error) {

@@ -44,6 +44,11 @@ std::string ParsedCommand::Get(const std::string& name) const {
   return flag != nullptr ? flag->default_value : "";
 }
 
+std::vector<std::string> ParsedCommand::GetAll(const std::string& name) const {
+  const auto found = all_values.find(name);
+  return found != all_values.end() ? found->second : std::vector<std::string>{};
+}
+
 ParsedCommand ParseCommandLine(const std::vector<std::string>& args,
                                const std::vector<CommandSpec>& commands,
                                const std::string& default_command) {
@@ -93,6 +98,7 @@ ParsedCommand ParseCommandLine(const std::vector<std::string>& args,
     } else {
       throw UsageError("flag \"--" + name + "\" needs a value: --" + name + "=" + flag->value_name);
     }
+    parsed.all_values[name].push_back(parsed.values[name]);
   }
   return parsed;
 }

@@ -32,16 +32,21 @@ class UsageError : public std::runtime_error {
 struct ParsedCommand {
   const CommandSpec* command = nullptr;
   std::map<std::string, std::string> values;
+  /// Every value of every flag given, in order (for flags that may be repeated).
+  std::map<std::string, std::vector<std::string>> all_values;
   bool help = false;
   bool version = false;
 
   /// The flag's value, or its default.
   std::string Get(const std::string& name) const;
   bool Has(const std::string& name) const { return values.count(name) != 0; }
+  /// Every value given for a repeatable flag; empty when it was not given.
+  std::vector<std::string> GetAll(const std::string& name) const;
 };
 
 /// Parses argv. The first argument names the subcommand unless it is a flag, in which case
-/// `default_command` is used. Accepts "--flag=value" and "--flag value".
+/// `default_command` is used. Accepts "--flag=value" and "--flag value". A repeated flag
+/// keeps its last value in `values` and all of them in `all_values`.
 /// \throw UsageError naming the unknown subcommand or flag, or the flag missing a value.
 ParsedCommand ParseCommandLine(const std::vector<std::string>& args,
                                const std::vector<CommandSpec>& commands,

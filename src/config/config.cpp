@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -25,13 +26,16 @@ using namespace std::chrono_literals;
 
 using KeyList = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 6> kTopKeys = {"web",    "poll",   "state",
-                                                      "device", "labels", "derived"};
+constexpr std::array<std::string_view, 8> kTopKeys = {
+    "web", "poll", "state", "victoriametrics", "probe", "device", "labels", "derived"};
+constexpr std::array<std::string_view, 1> kProbeKeys = {"allowed_targets"};
+constexpr std::array<std::string_view, 7> kVictoriaMetricsKeys = {
+    "url", "query_url", "extra_labels", "username", "password_file", "timeout", "device_share"};
 constexpr std::array<std::string_view, 2> kStateKeys = {"file", "save_interval"};
 constexpr std::array<std::string_view, 2> kWebKeys = {"listen_address", "telemetry_path"};
 constexpr std::array<std::string_view, 3> kPollKeys = {"interval", "timeout", "status_interval"};
-constexpr std::array<std::string_view, 6> kDeviceKeys = {"name",          "url",      "username",
-                                                         "password_file", "channels", "labels"};
+constexpr std::array<std::string_view, 7> kDeviceKeys = {
+    "name", "url", "username", "password_file", "password_env", "channels", "labels"};
 constexpr std::array<std::string_view, 2> kLabelRuleKeys = {"match", "set"};
 
 struct DurationRange {
@@ -42,6 +46,8 @@ struct DurationRange {
 constexpr DurationRange kIntervalRange{5s, 5min};
 constexpr DurationRange kTimeoutRange{1s, 2min};
 constexpr DurationRange kSaveIntervalRange{1s, 1h};
+constexpr DurationRange kVmTimeoutRange{1s, 10min};
+constexpr double kMinDeviceShare = 0.01;
 constexpr milliseconds kMaxStatusInterval = 10min;
 constexpr milliseconds kDefaultStatusInterval = 1min;
 
@@ -212,6 +218,12 @@ class Reader {
     if (const toml::table* state = Table(root, "state", "state")) {
       ReadState(*state, config.state);
     }
+    if (const toml::table* vm = Table(root, "victoriametrics", "victoriametrics")) {
+      ReadVictoriaMetrics(*vm, config.victoriametrics);
+    }
+    if (const toml::table* probe = Table(root, "probe", "probe")) {
+      ReadProbe(*probe, config.probe);
+    }
     ReadDevices(root, config.devices);
     ReadLabelRules(root, config.label_rules);
     if (const toml::table* derived = Table(root, "derived", "derived")) {
@@ -272,6 +284,99 @@ class Reader {
     }
     ReadDuration(table, "save_interval", "state.save_interval", kSaveIntervalRange,
                  state.save_interval);
+  }
+
+  void ReadVictoriaMetrics(const toml::table& table, VictoriaMetricsConfig& vm) {
+    CheckKeys(table, "victoriametrics", kVictoriaMetricsKeys);
+
+    vm.url = ReadVmUrl(
+        RequiredString(table, "url", "victoriametrics", "a URL such as \"http://127.0.0.1:8428\""),
+        "victoriametrics.url");
+    vm.query_url = vm.url;
+    if (const auto* node = String(table, "query_url", "victoriametrics.query_url")) {
+      vm.query_url = ReadVmUrl(*node, "victoriametrics.query_url");
+    }
+    if (const toml::table* labels = Table(table, "extra_labels", "victoriametrics.extra_labels")) {
+      // job and instance are the point here: they make history and scraped samples one series.
+      vm.extra_labels = ReadLabels(*labels, "victoriametrics.extra_labels", true);
+    }
+    ReadBasicAuth(table, vm);
+    ReadDuration(table, "timeout", "victoriametrics.timeout", kVmTimeoutRange, vm.timeout);
+    ReadDeviceShare(table, vm);
+  }
+
+  std::string ReadVmUrl(const toml::value<std::string>& node, const std::string& key) {
+    std::string url = node.get();
+    const std::string_view view(url);
+    const bool http = view.starts_with("http://") && IsHttpRemainder(view.substr(7));
+    const bool https = view.starts_with("https://") && IsHttpRemainder(view.substr(8));
+    if (!http && !https) {
+      Fail(node, key,
+           Quote(url) +
+               " is not a supported URL; expected http[s]://HOST[:PORT][/PATH] such as "
+               "\"http://127.0.0.1:8428\" or \"http://vminsert:8480/insert/0/prometheus\"");
+    }
+    while (url.ends_with('/')) {
+      url.pop_back();
+    }
+    return url;
+  }
+
+  void ReadBasicAuth(const toml::table& table, VictoriaMetricsConfig& vm) {
+    const auto* username = String(table, "username", "victoriametrics.username");
+    const auto* password_file = String(table, "password_file", "victoriametrics.password_file");
+    if ((username == nullptr) != (password_file == nullptr)) {
+      const auto* given = username != nullptr ? username : password_file;
+      Fail(*given,
+           username != nullptr ? "victoriametrics.username" : "victoriametrics.password_file",
+           Quote(given->get()) + " needs " + (username != nullptr ? "password_file" : "username") +
+               " too; expected both or neither");
+    }
+    if (username == nullptr) {
+      return;
+    }
+    if (username->get().empty() || password_file->get().empty()) {
+      Fail(username->get().empty() ? *username : *password_file,
+           username->get().empty() ? "victoriametrics.username" : "victoriametrics.password_file",
+           "empty value; expected a user name and a file name");
+    }
+    vm.username = username->get();
+    vm.password_file = RelativeToConfig(password_file->get());
+  }
+
+  void ReadDeviceShare(const toml::table& table, VictoriaMetricsConfig& vm) {
+    const toml::node* node = table.get("device_share");
+    if (node == nullptr) {
+      return;
+    }
+    const auto share = node->value<double>();
+    if (!share || !(*share >= kMinDeviceShare && *share <= 1)) {
+      Fail(*node, "victoriametrics.device_share",
+           DescribeValue(*node) +
+               " is not a share; expected a number from 0.01 to 1 such as 0.5 (the device "
+               "answers backfill queries at most half of the time)");
+    }
+    vm.device_share = *share;
+  }
+
+  void ReadProbe(const toml::table& table, ProbeConfig& probe) {
+    CheckKeys(table, "probe", kProbeKeys);
+    const toml::array* array = Array(table, "allowed_targets", "probe.allowed_targets");
+    if (array == nullptr) {
+      return;
+    }
+    for (size_t i = 0; i < array->size(); ++i) {
+      const std::string key = "probe.allowed_targets[" + std::to_string(i + 1) + "]";
+      const auto& glob = ElementString((*array)[i], key);
+      if (!glob.get().starts_with("http://") || glob.get().size() == 7 ||
+          glob.get().find_first_of("/@#", 7) != std::string::npos) {
+        Fail(glob, key,
+             Quote(glob.get()) +
+                 " is not a target glob; expected http://HOST[:PORT] where HOST and PORT may "
+                 "contain '*' and '?', such as \"http://10.0.0.*\" or \"http://iwatt*.local\"");
+      }
+      probe.allowed_targets.push_back(glob.get());
+    }
   }
 
   void ReadDuration(const toml::table& table, std::string_view name, const std::string& key,
@@ -355,14 +460,25 @@ class Reader {
   void ReadCredentials(const toml::table& table, const std::string& key, DeviceConfig& device) {
     const auto* username = String(table, "username", key + ".username");
     const auto* password_file = String(table, "password_file", key + ".password_file");
-    if (username != nullptr && password_file == nullptr) {
+    const auto* password_env = String(table, "password_env", key + ".password_env");
+    if (password_file != nullptr && password_env != nullptr) {
+      Fail(*password_env, key + ".password_env",
+           "password_env " + Quote(password_env->get()) + " and password_file " +
+               Quote(password_file->get()) + " are both set; expected only one of them");
+    }
+    if (username != nullptr && password_file == nullptr && password_env == nullptr) {
       Fail(*username, key + ".username",
            "username " + Quote(username->get()) +
-               " needs password_file too; expected both or neither");
+               " needs password_file or password_env too; expected both or neither");
     }
     if (password_file != nullptr && username == nullptr) {
       Fail(*password_file, key + ".password_file",
            "password_file " + Quote(password_file->get()) +
+               " needs username too (normally \"user\"); expected both or neither");
+    }
+    if (password_env != nullptr && username == nullptr) {
+      Fail(*password_env, key + ".password_env",
+           "password_env " + Quote(password_env->get()) +
                " needs username too (normally \"user\"); expected both or neither");
     }
     if (username == nullptr) {
@@ -372,11 +488,22 @@ class Reader {
     if (username->get().empty()) {
       Fail(*username, key + ".username", "empty username; expected a name such as \"user\"");
     }
-    if (password_file->get().empty()) {
-      Fail(*password_file, key + ".password_file", "empty path; expected a file name");
-    }
     device.username = username->get();
-    device.password_file = RelativeToConfig(password_file->get());
+    if (password_file != nullptr) {
+      if (password_file->get().empty()) {
+        Fail(*password_file, key + ".password_file", "empty path; expected a file name");
+      }
+      device.password_file = RelativeToConfig(password_file->get());
+      return;
+    }
+    const std::string& variable = password_env->get();
+    if (!IsName(variable)) {
+      Fail(*password_env, key + ".password_env",
+           Quote(variable) +
+               " is not an environment variable name; expected letters, digits or '_', not "
+               "starting with a digit, such as \"IWX_IWATT5_PASSWORD\"");
+    }
+    device.password_env = variable;
   }
 
   std::string RelativeToConfig(const std::string& path) const {
@@ -439,17 +566,18 @@ class Reader {
     }
   }
 
-  Labels ReadLabels(const toml::table& table, const std::string& key) {
+  Labels ReadLabels(const toml::table& table, const std::string& key,
+                    bool allow_scraper_labels = false) {
     Labels labels;
     for (const auto& [name, node] : InFileOrder(table)) {
       const std::string label_key = key + "." + std::string(name->str());
-      CheckLabelName(*name, label_key);
+      CheckLabelName(*name, label_key, allow_scraper_labels);
       labels.emplace_back(name->str(), ExpectString(*node, label_key).get());
     }
     return labels;
   }
 
-  void CheckLabelName(const toml::key& key, const std::string& path) {
+  void CheckLabelName(const toml::key& key, const std::string& path, bool allow_scraper_labels) {
     const std::string_view name = key.str();
     if (!IsName(name)) {
       Fail(At(key), path,
@@ -462,7 +590,8 @@ class Reader {
            Quote(name) + " starts with \"__\", which Prometheus reserves for internal use");
     }
     for (const ReservedLabel& reserved : kReservedLabels) {
-      if (name == reserved.name) {
+      const bool scraper_label = std::string_view(reserved.setter).starts_with("vmagent");
+      if (name == reserved.name && !(allow_scraper_labels && scraper_label)) {
         Fail(At(key), path,
              Quote(name) + " is reserved: " + std::string(reserved.setter) + " sets it");
       }
@@ -729,15 +858,44 @@ Labels ChannelLabels(const Config& config, const std::string& device, const std:
   return labels;
 }
 
-std::string ReadPasswordFile(const DeviceConfig& device) {
-  const std::string text = ReadFile(device.password_file, device.location,
-                                    device.key + ".password_file", "password file");
+namespace {
 
+std::string FirstLine(const std::string& text) {
   std::string first_line = text.substr(0, text.find('\n'));
   if (first_line.ends_with('\r')) {
     first_line.pop_back();
   }
   return first_line;
+}
+
+}  // namespace
+
+std::string ReadPasswordFile(const DeviceConfig& device) {
+  return FirstLine(ReadFile(device.password_file, device.location, device.key + ".password_file",
+                            "password file"));
+}
+
+std::string ReadDevicePassword(const DeviceConfig& device) {
+  if (!device.password_file.empty()) {
+    return ReadPasswordFile(device);
+  }
+  if (device.password_env.empty()) {
+    return "";
+  }
+  const char* value = std::getenv(device.password_env.c_str());
+  if (value == nullptr || *value == '\0') {
+    throw ConfigError(device.location, device.key + ".password_env",
+                      "environment variable " + Quote(device.password_env) + " is " +
+                          (value == nullptr ? "not set" : "empty") +
+                          "; expected it to hold the device's password");
+  }
+  return value;
+}
+
+std::string ReadPasswordFile(const VictoriaMetricsConfig& victoriametrics,
+                             const std::string& source) {
+  return FirstLine(ReadFile(victoriametrics.password_file, Location{source, 0, 0},
+                            "victoriametrics.password_file", "password file"));
 }
 
 }  // namespace iwx::config

@@ -88,6 +88,9 @@ struct DeviceConfig {
   /// File holding the Digest password (first line, trailing newline stripped). A relative
   /// path in the file is resolved against the directory of the configuration file.
   std::string password_file;
+  /// Name of an environment variable holding the Digest password instead; at most one of
+  /// password_file and password_env is set, and one of them exactly when username is.
+  std::string password_env;
   /// Allow-list of channel names; empty: every input and output the device reports.
   std::vector<std::string> channels;
   /// Extra labels on every series of this device.
@@ -127,12 +130,44 @@ struct DerivedSeries {
   }
 };
 
+/// Where `backfill` writes history: a VictoriaMetrics single node, or vminsert and vmselect
+/// of a cluster (URLs with their tenant path).
+struct VictoriaMetricsConfig {
+  /// Base URL of imports, without a trailing '/': "http://127.0.0.1:8428" or
+  /// "http://vminsert:8480/insert/0/prometheus"; imports go to URL + "/api/v1/import".
+  /// Empty when the table is absent (then --vm.url must be given).
+  std::string url;
+  /// Base URL of queries (URL + "/api/v1/query"); defaults to url. For a cluster, the
+  /// vmselect URL such as "http://vmselect:8481/select/0/prometheus".
+  std::string query_url;
+  /// Labels added to every backfilled series, e.g. job and instance as vmagent sets them,
+  /// so that history and live samples are one series.
+  Labels extra_labels;
+  /// HTTP basic authentication; both or neither. A relative path is relative to the
+  /// configuration file.
+  std::string username;
+  std::string password_file;
+  /// Timeout of one HTTP request to VictoriaMetrics.
+  std::chrono::milliseconds timeout{std::chrono::seconds{30}};
+  /// Largest share of its time a device may spend answering backfill queries (0.01 to 1).
+  double device_share = 0.5;
+};
+
+/// The /probe endpoint (multi-target mode: the scraper names the device).
+struct ProbeConfig {
+  /// Globs (util::GlobMatch) a target URL "http://HOST[:PORT]" must match to be probed,
+  /// such as "http://10.0.0.*"; empty: probing is disabled.
+  std::vector<std::string> allowed_targets;
+};
+
 struct Config {
   /// The file name errors refer to ("<embedded>" for built-in configurations).
   std::string source;
   WebConfig web;
   PollConfig poll;
   StateConfig state;
+  VictoriaMetricsConfig victoriametrics;
+  ProbeConfig probe;
   std::vector<DeviceConfig> devices;
   std::vector<LabelRule> label_rules;
   std::vector<DerivedSeries> derived;
@@ -157,5 +192,15 @@ Labels ChannelLabels(const Config& config, const std::string& device, const std:
 /// Reads a password file: its first line without the line break.
 /// \throw ConfigError naming the file and the OS reason.
 std::string ReadPasswordFile(const DeviceConfig& device);
+
+/// The device's Digest password: from its password_file (see ReadPasswordFile) or its
+/// password_env variable; empty when the device has neither.
+/// \throw ConfigError naming the file or the variable when it cannot be read, is unset or
+/// is empty.
+std::string ReadDevicePassword(const DeviceConfig& device);
+
+/// Same for the [victoriametrics] password file. \throw ConfigError
+std::string ReadPasswordFile(const VictoriaMetricsConfig& victoriametrics,
+                             const std::string& source);
 
 }  // namespace iwx::config

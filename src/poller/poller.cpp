@@ -31,9 +31,7 @@ iotawatt::Endpoint MakeEndpoint(const config::DeviceConfig& device,
   iotawatt::Endpoint endpoint;
   endpoint.url = device.url;
   endpoint.username = device.username;
-  if (!device.password_file.empty()) {
-    endpoint.password = config::ReadPasswordFile(device);
-  }
+  endpoint.password = config::ReadDevicePassword(device);
   endpoint.timeout = poll.timeout;
   return endpoint;
 }

@@ -176,9 +176,28 @@ struct UnitServer::Impl {
     Send(reply, active.kind == FaultKind::kTruncated, response);
   }
 
+  // cpp-httplib URL-decodes every header value it receives, so the Digest `uri` field
+  // no longer reads as the client sent and hashed it. The device keeps headers as sent;
+  // when the decoded field is the decoded request target, restore the raw target.
+  static std::string RawAuthorization(const httplib::Request& request) {
+    std::string header = request.get_header_value("Authorization");
+    const std::string field = "uri=\"";
+    const size_t begin = header.find(field);
+    const size_t end = begin == std::string::npos ? begin : header.find('"', begin + field.size());
+    if (end == std::string::npos) {
+      return header;
+    }
+    const size_t value = begin + field.size();
+    if (header.compare(value, end - value, httplib::detail::decode_url(request.target, false)) ==
+        0) {
+      header.replace(value, end - value, request.target);
+    }
+    return header;
+  }
+
   Reply Route(const httplib::Request& request) {
     const std::string verb = request.method == "GET" || request.method == "HEAD" ? "GET" : "POST";
-    if (auth.enabled() && !auth.Verify(request.method, request.get_header_value("Authorization"))) {
+    if (auth.enabled() && !auth.Verify(request.method, RawAuthorization(request))) {
       Count(&RequestStats::unauthorized);
       Reply reply{401, "text/html", "IoTaWatt-Login", false, {}};
       reply.headers.emplace_back("WWW-Authenticate", auth.Challenge());

@@ -2,12 +2,14 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 
 #include <httplib.h>
 
 #include "build_config.hpp"
 #include "log/log.hpp"
+#include "web/auth.hpp"
 
 namespace iwx::web {
 
@@ -28,10 +30,38 @@ std::string LandingPage(const std::string& telemetry_path) {
          "<li><a href=\"/-/ready\">Readiness</a></li>\n</ul>\n</body></html>\n";
 }
 
+std::unique_ptr<httplib::Server> MakeHttpServer(const WebSecurity& security) {
+  if (!security.tls) {
+    return std::make_unique<httplib::Server>();
+  }
+  const TlsConfig& tls = *security.tls;
+  const char* client_ca =
+      tls.client_auth == ClientAuth::kRequireAndVerify ? tls.client_ca_file.c_str() : nullptr;
+  return std::make_unique<httplib::SSLServer>(tls.cert_file.c_str(), tls.key_file.c_str(),
+                                              client_ca);
+}
+
+std::optional<double> ScrapeTimeout(const httplib::Request& request) {
+  if (!request.has_header("X-Prometheus-Scrape-Timeout-Seconds")) {
+    return std::nullopt;
+  }
+  const std::string text = request.get_header_value("X-Prometheus-Scrape-Timeout-Seconds");
+  char* end = nullptr;
+  const double seconds = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !(seconds > 0)) {
+    return std::nullopt;
+  }
+  return seconds;
+}
+
 }  // namespace
 
 struct Server::Impl {
-  httplib::Server http;
+  explicit Impl(const WebSecurity& security)
+      : http(MakeHttpServer(security)), auth(security.basic_auth_users) {}
+
+  std::unique_ptr<httplib::Server> http;
+  BasicAuthenticator auth;
 };
 
 std::pair<std::string, uint16_t> SplitListenAddress(const std::string& address) {
@@ -63,10 +93,34 @@ std::pair<std::string, uint16_t> SplitListenAddress(const std::string& address) 
   return {host, static_cast<uint16_t>(port)};
 }
 
-Server::Server(config::WebConfig web, Handlers handlers)
-    : web_(std::move(web)), handlers_(std::move(handlers)), impl_(std::make_unique<Impl>()) {
-  auto& http = impl_->http;
+Server::Server(config::WebConfig web, Handlers handlers, WebSecurity security)
+    : web_(std::move(web)),
+      handlers_(std::move(handlers)),
+      security_(std::move(security)),
+      impl_(std::make_unique<Impl>(security_)) {
+  AddRoutes();
+}
+
+void Server::AddRoutes() {
+  auto& http = *impl_->http;
   const std::string telemetry_path = web_.telemetry_path;
+
+  // httplib writes headers and body separately; without this the body waits for the
+  // client's delayed ACK, about 40 ms per scrape.
+  http.set_tcp_nodelay(true);
+
+  if (impl_->auth.enabled()) {
+    http.set_pre_routing_handler([this](const httplib::Request& request,
+                                        httplib::Response& response) {
+      if (impl_->auth.Allows(request.get_header_value("Authorization"))) {
+        return httplib::Server::HandlerResponse::Unhandled;
+      }
+      response.status = 401;
+      response.set_header("WWW-Authenticate", std::string("Basic realm=\"") + kAuthRealm + "\"");
+      response.set_content("Unauthorized\n", "text/plain; charset=utf-8");
+      return httplib::Server::HandlerResponse::Handled;
+    });
+  }
 
   http.Get(telemetry_path, [this](const httplib::Request&, httplib::Response& response) {
     response.set_content(handlers_.metrics(), kMetricsContentType);
@@ -83,6 +137,18 @@ Server::Server(config::WebConfig web, Handlers handlers)
     response.set_content(ready ? "Ready\n" : "Not ready: devices not polled yet\n",
                          "text/plain; charset=utf-8");
   });
+  if (handlers_.probe) {
+    http.Get("/probe", [this](const httplib::Request& request, httplib::Response& response) {
+      ProbeRequest probe;
+      for (const auto& [name, value] : request.params) {
+        probe.params[name] = value;
+      }
+      probe.scrape_timeout_seconds = ScrapeTimeout(request);
+      const ProbeResponse answer = handlers_.probe(probe);
+      response.status = answer.status;
+      response.set_content(answer.body, answer.content_type);
+    });
+  }
 }
 
 Server::~Server() {
@@ -91,7 +157,16 @@ Server::~Server() {
 
 void Server::Start() {
   const auto [host, port] = SplitListenAddress(web_.listen_address);
-  auto& http = impl_->http;
+  auto& http = *impl_->http;
+  if (!http.is_valid()) {
+    const TlsConfig& tls = *security_.tls;
+    throw std::runtime_error(
+        "cannot serve HTTPS: the certificate \"" + tls.cert_file + "\" or the key \"" +
+        tls.key_file + "\"" +
+        (tls.client_ca_file.empty() ? ""
+                                    : " or the client CA file \"" + tls.client_ca_file + "\"") +
+        " cannot be read or do not match; expected readable PEM files of one key pair");
+  }
   if (port == 0) {
     port_ = static_cast<uint16_t>(http.bind_to_any_port(host));
   } else if (http.bind_to_port(host, port)) {
@@ -102,22 +177,24 @@ void Server::Start() {
                              ": the address is in use or not available on this host");
   }
 
-  thread_ = std::thread([this] { impl_->http.listen_after_bind(); });
+  thread_ = std::thread([this] { impl_->http->listen_after_bind(); });
   // httplib's stop() is a no-op until the accept loop runs; wait for it so that an early
   // Stop() cannot leave the loop running.
-  while (!impl_->http.is_running()) {
+  while (!impl_->http->is_running()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  kLog.Info(
-      "listening",
-      {{"address", web_.listen_address}, {"port", port_}, {"telemetry_path", web_.telemetry_path}});
+  kLog.Info("listening", {{"address", web_.listen_address},
+                          {"port", port_},
+                          {"telemetry_path", web_.telemetry_path},
+                          {"tls", security_.tls.has_value()},
+                          {"basic_auth", impl_->auth.enabled()}});
 }
 
 void Server::Stop() {
   if (!thread_.joinable()) {
     return;
   }
-  impl_->http.stop();
+  impl_->http->stop();
   thread_.join();
 }
 

@@ -1,6 +1,7 @@
 #include "config/config.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -179,8 +180,8 @@ TEST(ParseConfig, rejects_unknown_keys_listing_the_accepted_ones) {
   const std::string device = kDevice;
   ExpectErrors({
       {"[webs]\n" + device,
-       "test.toml:1:2: webs: unknown key \"webs\"; expected one of web, poll, state, device, "
-       "labels, derived"},
+       "test.toml:1:2: webs: unknown key \"webs\"; expected one of web, poll, state, "
+       "victoriametrics, probe, device, labels, derived"},
       {"[web]\nlisten = \"a:1\"\n" + device,
        "test.toml:2:1: web.listen: unknown key \"listen\"; expected one of listen_address, "
        "telemetry_path"},
@@ -189,7 +190,7 @@ TEST(ParseConfig, rejects_unknown_keys_listing_the_accepted_ones) {
        "status_interval"},
       {device + "user = \"x\"\n",
        "test.toml:4:1: device[1].user: unknown key \"user\"; expected one of name, url, "
-       "username, password_file, channels, labels"},
+       "username, password_file, password_env, channels, labels"},
       {device + "[[labels]]\nmatch = \"*\"\nset = { a = \"b\" }\nlabel = \"x\"\n",
        "test.toml:7:1: labels[1].label: unknown key \"label\"; expected one of match, set"},
   });
@@ -267,11 +268,99 @@ TEST(ParseConfig, rejects_bad_devices) {
       {device + "channels = [\"Mains_1\", \"Mains_1\"]\n",
        "test.toml:4:24: device[1].channels[2]: channel \"Mains_1\" is listed twice"},
       {device + "username = \"user\"\n",
-       "test.toml:4:12: device[1].username: username \"user\" needs password_file too; expected "
-       "both or neither"},
+       "test.toml:4:12: device[1].username: username \"user\" needs password_file or "
+       "password_env too; expected both or neither"},
       {device + "password_file = \"p\"\n",
        "test.toml:4:17: device[1].password_file: password_file \"p\" needs username too "
        "(normally \"user\"); expected both or neither"},
+  });
+}
+
+TEST(ParseConfig, reads_the_device_password_from_an_environment_variable) {
+  const Config config = ParseConfig(
+      std::string(kDevice) + "username = \"user\"\npassword_env = \"IWX_TEST_PASSWORD\"\n",
+      "test.toml");
+  const DeviceConfig& device = config.devices[0];
+  EXPECT_EQ(device.username, "user");
+  EXPECT_EQ(device.password_env, "IWX_TEST_PASSWORD");
+  EXPECT_EQ(device.password_file, "");
+
+  ::setenv("IWX_TEST_PASSWORD", "from the environment", 1);
+  EXPECT_EQ(ReadDevicePassword(device), "from the environment");
+
+  ::setenv("IWX_TEST_PASSWORD", "", 1);
+  try {
+    ReadDevicePassword(device);
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "test.toml:1:1: device[1].password_env: environment variable "
+              "\"IWX_TEST_PASSWORD\" is empty; expected it to hold the device's password");
+  }
+
+  ::unsetenv("IWX_TEST_PASSWORD");
+  try {
+    ReadDevicePassword(device);
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "test.toml:1:1: device[1].password_env: environment variable "
+              "\"IWX_TEST_PASSWORD\" is not set; expected it to hold the device's password");
+  }
+}
+
+TEST(ParseConfig, a_device_without_credentials_has_an_empty_password) {
+  const Config config = ParseConfig(kDevice, "test.toml");
+  EXPECT_EQ(ReadDevicePassword(config.devices[0]), "");
+}
+
+TEST(ParseConfig, rejects_bad_password_sources) {
+  const std::string device = kDevice;
+  ExpectErrors({
+      {device + "username = \"user\"\npassword_file = \"p\"\npassword_env = \"P\"\n",
+       "test.toml:6:16: device[1].password_env: password_env \"P\" and password_file \"p\" "
+       "are both set; expected only one of them"},
+      {device + "password_env = \"P\"\n",
+       "test.toml:4:16: device[1].password_env: password_env \"P\" needs username too "
+       "(normally \"user\"); expected both or neither"},
+      {device + "username = \"user\"\npassword_env = \"1PASS\"\n",
+       "test.toml:5:16: device[1].password_env: \"1PASS\" is not an environment variable name; "
+       "expected letters, digits or '_', not starting with a digit, such as "
+       "\"IWX_IWATT5_PASSWORD\""},
+      {device + "username = \"user\"\npassword_env = \"\"\n",
+       "test.toml:5:16: device[1].password_env: \"\" is not an environment variable name; "
+       "expected letters, digits or '_', not starting with a digit, such as "
+       "\"IWX_IWATT5_PASSWORD\""},
+  });
+}
+
+TEST(ParseConfig, reads_the_probe_allow_list) {
+  EXPECT_TRUE(ParseConfig(kDevice, "test.toml").probe.allowed_targets.empty());
+
+  const Config config =
+      ParseConfig("[probe]\nallowed_targets = [\"http://10.0.0.*\", \"http://iwatt?.local:80\"]\n" +
+                      std::string(kDevice),
+                  "test.toml");
+  EXPECT_EQ(config.probe.allowed_targets,
+            (std::vector<std::string>{"http://10.0.0.*", "http://iwatt?.local:80"}));
+}
+
+TEST(ParseConfig, rejects_bad_probe_settings) {
+  const std::string device = kDevice;
+  const std::string glob_error =
+      " is not a target glob; expected http://HOST[:PORT] where HOST and PORT may contain '*' "
+      "and '?', such as \"http://10.0.0.*\" or \"http://iwatt*.local\"";
+  ExpectErrors({
+      {"[probe]\ntargets = []\n" + device,
+       "test.toml:2:1: probe.targets: unknown key \"targets\"; expected one of allowed_targets"},
+      {"[probe]\nallowed_targets = \"http://*\"\n" + device,
+       "test.toml:2:19: probe.allowed_targets: expected an array, got string \"http://*\""},
+      {"[probe]\nallowed_targets = [\"10.0.0.*\"]\n" + device,
+       "test.toml:2:20: probe.allowed_targets[1]: \"10.0.0.*\"" + glob_error},
+      {"[probe]\nallowed_targets = [\"http://a/*\"]\n" + device,
+       "test.toml:2:20: probe.allowed_targets[1]: \"http://a/*\"" + glob_error},
+      {"[probe]\nallowed_targets = [\"http://*@a\"]\n" + device,
+       "test.toml:2:20: probe.allowed_targets[1]: \"http://*@a\"" + glob_error},
   });
 }
 
@@ -463,6 +552,70 @@ TEST_F(TempDir, names_the_file_and_the_reason_when_reading_fails) {
     EXPECT_EQ(std::string(error.what()), absent + ": cannot read configuration file \"" + absent +
                                              "\": No such file or directory");
   }
+}
+
+TEST(ParseConfig, reads_the_victoriametrics_table) {
+  const Config config = ParseConfig(std::string(kDevice) + R"toml(
+[victoriametrics]
+url = "http://vminsert:8480/insert/0/prometheus/"
+query_url = "http://vmselect:8481/select/0/prometheus"
+extra_labels = { job = "iotawatt", instance = "127.0.0.1:9980" }
+username = "backfill"
+password_file = "vm.pass"
+timeout = "1m"
+device_share = 0.25
+)toml",
+                                    "/etc/iwx/config.toml");
+
+  const auto& vm = config.victoriametrics;
+  EXPECT_EQ(vm.url, "http://vminsert:8480/insert/0/prometheus");
+  EXPECT_EQ(vm.query_url, "http://vmselect:8481/select/0/prometheus");
+  EXPECT_EQ(vm.extra_labels, (Labels{{"job", "iotawatt"}, {"instance", "127.0.0.1:9980"}}));
+  EXPECT_EQ(vm.username, "backfill");
+  EXPECT_EQ(vm.password_file, "/etc/iwx/vm.pass");
+  EXPECT_EQ(vm.timeout, 1min);
+  EXPECT_DOUBLE_EQ(vm.device_share, 0.25);
+}
+
+TEST(ParseConfig, victoriametrics_defaults_query_url_to_url) {
+  const Config config =
+      ParseConfig(std::string(kDevice) + "[victoriametrics]\nurl = \"https://vm:8428\"\n", "t");
+
+  EXPECT_EQ(config.victoriametrics.query_url, "https://vm:8428");
+  EXPECT_EQ(config.victoriametrics.timeout, 30s);
+  EXPECT_DOUBLE_EQ(config.victoriametrics.device_share, 0.5);
+  EXPECT_TRUE(ParseConfig(kDevice, "t").victoriametrics.url.empty());
+}
+
+TEST(ParseConfig, rejects_bad_victoriametrics_values) {
+  const std::string device = kDevice;
+  ExpectErrors({
+      {"[victoriametrics]\nurl = \"ftp://vm\"\n" + device,
+       "test.toml:2:7: victoriametrics.url: \"ftp://vm\" is not a supported URL; expected "
+       "http[s]://HOST[:PORT][/PATH] such as \"http://127.0.0.1:8428\" or "
+       "\"http://vminsert:8480/insert/0/prometheus\""},
+      {"[victoriametrics]\nquery_url = \"http://vm:8481\"\n" + device,
+       "test.toml:1:1: victoriametrics.url: missing; expected a URL such as "
+       "\"http://127.0.0.1:8428\""},
+      {"[victoriametrics]\nurl = \"http://vm:8428\"\nport = 1\n" + device,
+       "test.toml:3:1: victoriametrics.port: unknown key \"port\"; expected one of url, "
+       "query_url, extra_labels, username, password_file, timeout, device_share"},
+      {"[victoriametrics]\nurl = \"http://vm:8428\"\nextra_labels = { device = \"x\" }\n" + device,
+       "test.toml:3:18: victoriametrics.extra_labels.device: \"device\" is reserved: the "
+       "exporter sets it"},
+      {"[victoriametrics]\nurl = \"http://vm:8428\"\nextra_labels = { 1x = \"x\" }\n" + device,
+       "test.toml:3:18: victoriametrics.extra_labels.1x: \"1x\" is not a valid label name; "
+       "expected a letter or '_' followed by letters, digits or '_'"},
+      {"[victoriametrics]\nurl = \"http://vm:8428\"\nusername = \"u\"\n" + device,
+       "test.toml:3:12: victoriametrics.username: \"u\" needs password_file too; expected "
+       "both or neither"},
+      {"[victoriametrics]\nurl = \"http://vm:8428\"\ndevice_share = 2\n" + device,
+       "test.toml:3:16: victoriametrics.device_share: integer 2 is not a share; expected a "
+       "number from 0.01 to 1 such as 0.5 (the device answers backfill queries at most half "
+       "of the time)"},
+      {"[victoriametrics]\nurl = \"http://vm:8428\"\ntimeout = \"0s\"\n" + device,
+       "test.toml:3:11: victoriametrics.timeout: \"0s\" is out of range; expected 1s to 10m"},
+  });
 }
 
 TEST(ConfigError, keeps_location_and_key) {

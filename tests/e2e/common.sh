@@ -1,4 +1,4 @@
-# Shared helpers of the end-to-end tests; sourced, not run.
+# Shared functions of the end-to-end tests; sourced, not run.
 #
 # Every process a test starts goes through StartBg, listens on 127.0.0.1 only and is stopped
 # by its PID when the test exits, whether it passed, failed or was interrupted.
@@ -101,27 +101,17 @@ PortInUse() {
   grep -qs -- "$hex" /proc/net/tcp /proc/net/tcp6
 }
 
-# Sets PORT to a free loopback port; COUNT > 1: the first of COUNT consecutive free ports.
-# (It sets a variable rather than printing, so that the ports it handed out are remembered.)
-# Ports come from below the kernel's ephemeral range, so outgoing connections do not take
-# them, and are random, so tests running in parallel rarely collide; a collision is caught
-# by WaitHttp, which notices the server's exit.
+# Sets PORT to a free loopback port. (It sets a variable rather than printing, so that the
+# ports it handed out are remembered.) Ports come from below the kernel's ephemeral range,
+# so outgoing connections do not take them, and are random, so tests running in parallel
+# rarely collide; a collision is caught by WaitHttp, which notices the server's exit.
 PORT=""
 PickPort() {
-  local count="${1:-1}" port i ok tries
+  local port tries
   for ((tries = 0; tries < 500; tries++)); do
     port=$((20000 + RANDOM % 12000))
-    ok=1
-    for ((i = 0; i < count; i++)); do
-      if PortInUse $((port + i)) || [[ " ${E2E_PORTS[*]} " == *" $((port + i)) "* ]]; then
-        ok=0
-        break
-      fi
-    done
-    if [[ $ok == 1 ]]; then
-      for ((i = 0; i < count; i++)); do
-        E2E_PORTS+=($((port + i)))
-      done
+    if ! PortInUse "$port" && [[ " ${E2E_PORTS[*]} " != *" $port "* ]]; then
+      E2E_PORTS+=("$port")
       PORT=$port
       return 0
     fi

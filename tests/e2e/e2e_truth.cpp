@@ -11,6 +11,11 @@
 // Derived values are computed per record, then averaged, as the exporter does. The derived formulas
 // are those of the e2e config, written out here on purpose rather than taken from the exporter's
 // expression code.
+//
+// `e2e_truth energy --now=UNIX [--begin=UNIX] [--end=UNIX] [--history-days=N]` prints instead
+// the energy of the same series over the records [--begin, --end), integrated per record
+// (value x 5 s) and split by sign as the exporter's counters are: one
+// "name positive_joules negative_joules" line each.
 
 #include <algorithm>
 #include <cstdint>
@@ -37,7 +42,9 @@ struct Options {
 
 [[noreturn]] void Usage(const std::string& problem) {
   std::cerr << "e2e_truth: " << problem << "\n"
-            << "usage: e2e_truth --now=UNIX [--begin=UNIX] [--end=UNIX] [--history-days=N]\n"
+            << "usage: e2e_truth [energy] --now=UNIX [--begin=UNIX] [--end=UNIX] "
+               "[--history-days=N]\n"
+               "  energy          print per-record energy integrals (J) instead of averages\n"
                "  --begin, --end  the records averaged, [begin, end); default: the one\n"
                "                  record that ends at --now\n";
   std::exit(2);
@@ -125,32 +132,50 @@ class Truth {
   std::map<std::string, std::unique_ptr<sim::UnitModel>> units_;
 };
 
+// The series printed, in order, and their values in the record starting at t.
+const std::vector<std::string> kNames = {"Mains_1", "load", "solar", "grid_import", "grid_export"};
+
+std::vector<double> RecordValues(const Truth& truth, int64_t t) {
+  const double mains_1 = truth.Value("iwatt5", "Mains_1", t);
+  const double load = mains_1 + truth.Value("iwatt5", "Mains_2", t);
+  const double solar_a =
+      truth.Value("iwatt5", "SolarA_1", t) + truth.Value("iwatt5", "SolarA_2", t);
+  const double solar_b =
+      truth.Value("iwatt6", "SolarB_1", t) + truth.Value("iwatt6", "SolarB_2", t);
+  const double solar = std::max(0.0, solar_a + solar_b);
+  return {mains_1, load, solar, std::max(0.0, load - solar), std::max(0.0, solar - load)};
+}
+
 int Main(int argc, char** argv) {
-  const Options options = ParseOptions(argc, argv);
+  const bool energy = argc > 1 && std::string(argv[1]) == "energy";
+  // For the subcommand, its name takes the place of the program name in the flag parser.
+  const Options options = energy ? ParseOptions(argc - 1, argv + 1) : ParseOptions(argc, argv);
   const auto clock = sim::Clock::Fixed(options.now * 1000);
   const Truth truth(sim::DefaultInstallation(options.now, options.history_days), clock);
 
-  // Sums over the records, in the order printed.
-  const std::vector<std::string> names = {"Mains_1", "load", "solar", "grid_import", "grid_export"};
-  std::vector<double> sums(names.size(), 0);
+  // Sums over the records, in the order printed; for energy, joules split by sign.
+  std::vector<double> sums(kNames.size(), 0);
+  std::vector<double> negative(kNames.size(), 0);
   int records = 0;
   for (int64_t t = options.begin; t < options.end; t += 5) {
-    const double mains_1 = truth.Value("iwatt5", "Mains_1", t);
-    const double load = mains_1 + truth.Value("iwatt5", "Mains_2", t);
-    const double solar_a =
-        truth.Value("iwatt5", "SolarA_1", t) + truth.Value("iwatt5", "SolarA_2", t);
-    const double solar_b =
-        truth.Value("iwatt6", "SolarB_1", t) + truth.Value("iwatt6", "SolarB_2", t);
-    const double solar = std::max(0.0, solar_a + solar_b);
-    const double values[] = {mains_1, load, solar, std::max(0.0, load - solar),
-                             std::max(0.0, solar - load)};
-    for (size_t i = 0; i < names.size(); ++i) {
-      sums[i] += values[i];
+    const std::vector<double> values = RecordValues(truth, t);
+    for (size_t i = 0; i < kNames.size(); ++i) {
+      if (!energy) {
+        sums[i] += values[i];
+      } else if (values[i] >= 0) {
+        sums[i] += values[i] * 5;
+      } else {
+        negative[i] -= values[i] * 5;
+      }
     }
     ++records;
   }
-  for (size_t i = 0; i < names.size(); ++i) {
-    std::printf("%s %.17g\n", names[i].c_str(), sums[i] / records);
+  for (size_t i = 0; i < kNames.size(); ++i) {
+    if (energy) {
+      std::printf("%s %.17g %.17g\n", kNames[i].c_str(), sums[i], negative[i]);
+    } else {
+      std::printf("%s %.17g\n", kNames[i].c_str(), sums[i] / records);
+    }
   }
   return 0;
 }

@@ -177,7 +177,7 @@ TEST(EnergyCounters, rate_over_a_window_equals_the_power_gauge) {
 
 TEST(EnergyCounters, are_exact_after_the_exporter_was_stopped_for_30_minutes) {
   const auto state_file = TempStateFile("restart");
-  Harness harness(kNight, {{}, state_file.string()});
+  Harness harness(kNight, {{}, state_file.string(), ""});
   harness.PollAll();
   harness.Advance(seconds{10});
   harness.PollAll();
@@ -216,7 +216,7 @@ TEST(EnergyCounters, add_nothing_for_a_device_power_outage) {
     unit.outages.push_back({kNight + 100, kNight + 400});
     unit.outages.push_back({kNight + 1000, kNight + 1900});
   }
-  Harness harness(kNight, {installation, ""});
+  Harness harness(kNight, {installation, "", ""});
   harness.PollAll();
   for (int poll = 0; poll < 240; ++poll) {
     harness.Advance(seconds{10});
@@ -255,7 +255,7 @@ void RunWithLostStateFile(const std::function<void(const std::filesystem::path&)
                           const std::string& expected_log) {
   LogLines logs;
   const auto state_file = TempStateFile("lost");
-  Harness harness(kNight, {{}, state_file.string()});
+  Harness harness(kNight, {{}, state_file.string(), ""});
   harness.PollAll();
   for (int poll = 0; poll < 30; ++poll) {
     harness.Advance(seconds{10});
@@ -319,7 +319,7 @@ TEST(EnergyCounters, split_import_and_export_within_a_minute_per_record) {
   for (auto& input : installation.units[0].inputs) {
     input.is_signed |= input.profile == "mains";
   }
-  Harness harness(day, {installation, ""});
+  Harness harness(day, {installation, "", ""});
   const auto minute = MostMixedMinute(harness, "Mains_1", day, day + 86400);
   ASSERT_TRUE(minute) << "no minute in which the net-metered mains change sign";
 

@@ -110,6 +110,25 @@ TEST(Exporter, applies_label_rules_and_device_health) {
   EXPECT_EQ(FindValue(samples, "iotawatt_exporter_build_info", {}), 1);
 }
 
+TEST(Exporter, polls_units_behind_digest_authentication_reusing_the_nonce) {
+  Harness harness(kNoon, {{}, "", "secret7"});
+  harness.PollAll();
+  for (int poll = 0; poll < 3; ++poll) {
+    harness.Advance(seconds{10});
+    harness.PollAll();
+  }
+  const auto samples = harness.Scrape();
+
+  EXPECT_EQ(FindValue(samples, "iotawatt_up", {{"device", "iwatt5"}}), 1);
+  const auto value =
+      FindValue(samples, "iotawatt_power_watts", {{"device", "iwatt5"}, {"channel", "Mains_1"}});
+  ASSERT_TRUE(value);
+  EXPECT_NEAR(*value, harness.TruthMean("iwatt5", "Mains_1", kNoon + 20, kNoon + 30),
+              kPowerTolerance);
+  // One challenge for the whole session: the nonce is reused with an increasing count.
+  EXPECT_EQ(harness.simulator().unit("iwatt5").stats().unauthorized, 1u);
+}
+
 TEST(Exporter, sends_one_query_per_device_per_poll) {
   Harness harness(kNoon);
   harness.PollAll();

@@ -1,6 +1,7 @@
 #include "harness.hpp"
 
 #include <cmath>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "config/config.hpp"
@@ -8,18 +9,17 @@
 namespace iwx::testing {
 
 std::string Harness::ConfigText(const std::string& iwatt5_url, const std::string& iwatt6_url,
-                                const std::string& state_file) {
+                                const std::string& state_file, bool authenticate) {
+  const std::string credentials =
+      authenticate ? "username = \"user\"\npassword_env = \"IWX_TEST_DEVICE_PASSWORD\"\n" : "";
   return "[web]\nlisten_address = \"127.0.0.1:0\"\n"
          "[poll]\ninterval = \"10s\"\ntimeout = \"2s\"\n"
          "[state]\nfile = \"" +
          state_file +
          "\"\n"
          "[[device]]\nname = \"iwatt5\"\nurl = \"" +
-         iwatt5_url +
-         "\"\n"
-         "[[device]]\nname = \"iwatt6\"\nurl = \"" +
-         iwatt6_url +
-         "\"\n"
+         iwatt5_url + "\"\n" + credentials + "[[device]]\nname = \"iwatt6\"\nurl = \"" +
+         iwatt6_url + "\"\n" + credentials +
          "[[labels]]\nmatch = \"Mains_*\"\nset = { type = \"mains\" }\n"
          "[derived]\n"
          "load = \"iwatt5.Mains_1 + iwatt5.Mains_2\"\n"
@@ -35,12 +35,18 @@ Harness::Harness(int64_t start, HarnessOptions options) {
   if (installation.units.empty()) {
     installation = sim::DefaultInstallation(start, 2);
   }
+  if (!options.password.empty()) {
+    for (auto& unit : installation.units) {
+      unit.user_password = options.password;
+    }
+    ::setenv("IWX_TEST_DEVICE_PASSWORD", options.password.c_str(), 1);
+  }
   simulator_ =
       std::make_unique<sim::Simulator>(std::move(installation), sim::Clock::Fixed(start * 1000));
   simulator_->Start("127.0.0.1", 0);
 
   config_text_ = ConfigText(simulator_->unit("iwatt5").url(), simulator_->unit("iwatt6").url(),
-                            options.state_file);
+                            options.state_file, !options.password.empty());
   StartExporter();
 }
 

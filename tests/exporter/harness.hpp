@@ -19,6 +19,9 @@ struct HarnessOptions {
   sim::Installation installation;
   /// Counter file; empty: counters in memory only.
   std::string state_file;
+  /// Digest password of the units' `user` account (set on the installation too); empty:
+  /// no authentication.
+  std::string password;
 };
 
 /// Energy of one series over a span, split by sign, in joules.
@@ -65,7 +68,7 @@ class Harness {
 
   /// Configuration text used (URLs filled in).
   static std::string ConfigText(const std::string& iwatt5_url, const std::string& iwatt6_url,
-                                const std::string& state_file);
+                                const std::string& state_file, bool authenticate);
 
  private:
   std::unique_ptr<sim::Simulator> simulator_;

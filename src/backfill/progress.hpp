@@ -1,0 +1,36 @@
+// Progress of a backfill on stderr: one bar per device on a terminal, otherwise a log
+// line every few seconds.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace iwx::backfill {
+
+/// Not thread-safe; driven by the backfill's one thread.
+class Progress {
+ public:
+  /// `bars`: draw bars (stderr is a terminal) instead of log lines.
+  Progress(std::vector<std::string> devices, std::vector<int64_t> total_minutes, bool bars);
+
+  /// Adds minutes done for device i (an index into the constructor's lists).
+  void Advance(size_t device, int64_t minutes);
+  /// Draws the final state (bars end with a line break).
+  void Finish();
+
+ private:
+  void Show(bool force);
+  std::string Line(size_t device, double elapsed_seconds) const;
+
+  std::vector<std::string> devices_;
+  std::vector<int64_t> total_;
+  std::vector<int64_t> done_;
+  bool bars_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_shown_ = started_;
+};
+
+}  // namespace iwx::backfill

@@ -1,0 +1,96 @@
+// HTTP client for VictoriaMetrics: gzip JSON-lines imports with retries, instant queries,
+// exports and /flags. Works with a single node and with a cluster (vminsert and vmselect
+// URLs that carry the tenant path).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "backfill/stop_signal.hpp"
+
+namespace iwx::backfill {
+
+/// VictoriaMetrics refused a request for good (400, 4xx other than 429), or stayed
+/// unreachable past the retry deadline. what() names the URL and quotes the answer.
+class VmError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct VmEndpoint {
+  /// Imports go to import_url + "/api/v1/import", e.g. "http://127.0.0.1:8428" or
+  /// "http://vminsert:8480/insert/0/prometheus".
+  std::string import_url;
+  /// Queries go to query_url + "/api/v1/query"; /flags is read at its origin.
+  std::string query_url;
+  std::string username;
+  std::string password;
+  std::chrono::milliseconds timeout{std::chrono::seconds{30}};
+};
+
+/// Retries on connection errors, 5xx and 429: delays from `initial` doubling up to `max`,
+/// until `deadline` has passed since the first failure of the request.
+struct RetryOptions {
+  std::chrono::milliseconds initial{std::chrono::milliseconds{500}};
+  std::chrono::milliseconds max{std::chrono::seconds{30}};
+  std::chrono::milliseconds deadline{std::chrono::minutes{5}};
+};
+
+/// The outcome of one attempt, for the retry policy.
+enum class VmAnswer { kAccepted, kRetry, kRefused };
+
+/// 2xx accepted; no answer (status 0), 5xx and 429 retried; everything else refused.
+VmAnswer ClassifyVmStatus(int status);
+
+/// One request at a time (calls are serialised); safe to share between threads.
+class VmClient {
+ public:
+  /// \throw std::invalid_argument for URLs that are not http[s]://HOST[:PORT][/PATH] (https
+  /// only when the HTTP library was built with TLS).
+  VmClient(VmEndpoint endpoint, RetryOptions retry, const StopSignal& stop);
+  ~VmClient();
+
+  VmClient(const VmClient&) = delete;
+  VmClient& operator=(const VmClient&) = delete;
+
+  /// POSTs a gzip-compressed JSON-lines body; returns once VictoriaMetrics answered 2xx.
+  /// \throw VmError (400 with the response text; deadline passed), Interrupted on stop.
+  void Import(const std::string& gzip_body);
+
+  /// GET /api/v1/query with nocache=1 (no latency offset, no cache) at `time` (Unix
+  /// seconds); returns data.result. \throw VmError, Interrupted
+  nlohmann::json Query(const std::string& query, double time);
+
+  /// GET /api/v1/export for one selector between start and end (Unix seconds, both
+  /// inclusive); calls `line` for every series line. \throw VmError, Interrupted
+  void Export(const std::string& selector, double start, double end,
+              const std::function<void(const nlohmann::json&)>& line);
+
+  /// The effective command-line flags ("-retentionPeriod" → "100y"), from /flags at the
+  /// query URL's origin. Empty when /flags cannot be read (e.g. hidden by a proxy).
+  std::map<std::string, std::string> Flags();
+
+  /// Requests repeated after a retryable failure, since construction.
+  uint64_t retries() const noexcept { return retries_; }
+  uint64_t requests() const noexcept { return requests_; }
+
+ private:
+  struct Impl;
+
+  std::string Get(const std::string& what, const std::string& target, bool import_side);
+
+  std::unique_ptr<Impl> impl_;
+  RetryOptions retry_;
+  const StopSignal& stop_;
+  uint64_t retries_ = 0;
+  uint64_t requests_ = 0;
+};
+
+}  // namespace iwx::backfill
