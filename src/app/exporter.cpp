@@ -134,7 +134,15 @@ void Exporter::StopCounterSaver() {
 }
 
 std::string Exporter::RenderMetrics() const {
-  return metrics::Render(metrics::BuildFamilies(store_->TakeSnapshot()));
+  // The version is read before the snapshot: a change in between only makes the next
+  // scrape render again.
+  const std::lock_guard lock(page_mutex_);
+  const uint64_t version = store_->version();
+  if (page_.empty() || version != page_version_) {
+    page_ = metrics::Render(metrics::BuildFamilies(store_->TakeSnapshot()));
+    page_version_ = version;
+  }
+  return page_;
 }
 
 bool Exporter::Ready() const {

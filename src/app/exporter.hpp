@@ -64,6 +64,11 @@ class Exporter {
   std::vector<std::unique_ptr<poller::DevicePoller>> pollers_;
   std::unique_ptr<web::Server> server_;
 
+  // The page is rebuilt only when the store changed: scrapes far outnumber polls.
+  mutable std::mutex page_mutex_;
+  mutable uint64_t page_version_ = 0;
+  mutable std::string page_;
+
   std::mutex saver_mutex_;
   std::condition_variable saver_wake_;
   bool stopping_ = false;

@@ -133,6 +133,7 @@ config::Labels Store::LabelsFor(const std::string& device, const std::string& ch
 
 void Store::SetChannels(const std::string& device, std::vector<Channel> channels) {
   const std::lock_guard lock(mutex_);
+  ++version_;
   auto& state = Device(device);
   if (state.discovered && state.channels == channels) {
     return;  // rediscovery after an error found nothing new
@@ -191,6 +192,7 @@ void Store::RebindDerived() {
 
 void Store::AddRecords(const RecordBatch& batch) {
   const std::lock_guard lock(mutex_);
+  ++version_;
   auto& device = Device(batch.device);
 
   UpdateWindow(device, batch);
@@ -372,6 +374,7 @@ void Store::TrimDerivedBuffers() {
 void Store::RecordPoll(const std::string& device, double seconds, const std::string& failure,
                        uint64_t device_requests) {
   const std::lock_guard lock(mutex_);
+  ++version_;
   auto& sample = Device(device).sample;
   sample.polled = true;
   sample.up = failure.empty();
@@ -385,11 +388,13 @@ void Store::RecordPoll(const std::string& device, double seconds, const std::str
 
 void Store::SetHealth(const std::string& device, Health health) {
   const std::lock_guard lock(mutex_);
+  ++version_;
   Device(device).sample.health = std::move(health);
 }
 
 void Store::ImportCounters(const Counters& counters) {
   const std::lock_guard lock(mutex_);
+  ++version_;
   for (const auto& [name, saved] : counters.devices) {
     const auto device = devices_.find(name);
     if (device == devices_.end()) {
@@ -461,6 +466,7 @@ std::vector<std::string> Store::ChannelsWithoutBaseline(const std::string& devic
 void Store::SetBaseline(const std::string& device, int64_t position,
                         const std::map<std::string, double>& net_wh) {
   const std::lock_guard lock(mutex_);
+  ++version_;
   auto& state = Device(device);
   if (!state.integrating) {
     state.integrating = true;
@@ -482,6 +488,7 @@ void Store::SetBaseline(const std::string& device, int64_t position,
 
 void Store::SetCaughtUp(const std::string& device, bool caught_up) {
   const std::lock_guard lock(mutex_);
+  ++version_;
   Device(device).caught_up = caught_up;
 }
 
@@ -552,6 +559,11 @@ Snapshot Store::TakeSnapshot() const {
 
   AddEnergySamples(snapshot);
   return snapshot;
+}
+
+uint64_t Store::version() const {
+  const std::lock_guard lock(mutex_);
+  return version_;
 }
 
 std::vector<std::string> Store::BoundDerivedNames() const {

@@ -129,6 +129,9 @@ class Store {
 
   Snapshot TakeSnapshot() const;
 
+  /// Changes whenever anything a snapshot shows may have changed (every mutating call).
+  uint64_t version() const;
+
   /// Names of the derived series currently bound, and the problems of the others.
   std::vector<std::string> BoundDerivedNames() const;
   std::vector<derived::Problem> DerivedProblems() const;
@@ -188,6 +191,7 @@ class Store {
   std::vector<DerivedState> derived_states_;
   std::map<std::string, DerivedCounter> derived_counters_;
   std::string last_problem_report_;
+  uint64_t version_ = 0;
 };
 
 }  // namespace iwx::state
