@@ -236,7 +236,13 @@ void DevicePoller::ReadBaselines() {
 
   // The net energy since the history log began is the device's own: the difference of
   // its accumulators between the log's first record and the integration start.
-  const int64_t position = store_.IntegrationPosition(device_.name).value_or(StartPosition());
+  int64_t position = store_.IntegrationPosition(device_.name).value_or(StartPosition());
+  // Before the 5-second log only minute boundaries can be read (the device answers other
+  // boundaries there with truncated output); the total up to the next minute covers the
+  // partial minute exactly.
+  if (position < current_first_) {
+    position = FloorTo(position + kMinuteSeconds - 1, kMinuteSeconds);
+  }
   std::map<std::string, double> net_wh;
   for (const auto& channel : channels) {
     net_wh[channel] = 0;
@@ -280,6 +286,7 @@ bool DevicePoller::ReadRecords() {
     return ReadHistoryMinutes(begin, std::min(end, current_first_));
   }
 
+  reading_history_ = false;
   auto page = QueryRecords(begin, end, "5s");
 
   // Without a continuation, what remains are unsettled records, asked for next time.
@@ -292,11 +299,14 @@ bool DevicePoller::ReadHistoryMinutes(int64_t begin, int64_t end) {
   // A partial first minute cannot be read at 1-minute resolution; it is skipped.
   const int64_t first_minute = FloorTo(begin + kMinuteSeconds - 1, kMinuteSeconds);
   const int64_t last_minute = FloorTo(end + kMinuteSeconds - 1, kMinuteSeconds);
-  kLog.Warning("span approximated at 1-minute resolution",
-               {{"device", device_.name},
-                {"begin", first_minute},
-                {"end", last_minute},
-                {"reason", "older than the device's 5-second log"}});
+  if (!reading_history_) {
+    reading_history_ = true;
+    kLog.Warning("span approximated at 1-minute resolution",
+                 {{"device", device_.name},
+                  {"begin", first_minute},
+                  {"end", last_minute},
+                  {"reason", "older than the device's 5-second log"}});
+  }
 
   auto page = QueryRecords(first_minute, last_minute, "1m");
 

@@ -96,6 +96,8 @@ class DevicePoller {
   int64_t history_first_ = 0;
   int64_t current_first_ = 0;
   std::optional<bool> was_up_;
+  /// Within a span read from the 1-minute history (logged once per span).
+  bool reading_history_ = false;
   std::chrono::steady_clock::duration last_query_time_{};
 
   std::mutex mutex_;

@@ -229,6 +229,39 @@ TEST(EnergyCounters, add_nothing_for_a_device_power_outage) {
   ExpectDerivedCounters(harness, kNight - 10, end);
 }
 
+class LogLines;
+
+TEST(EnergyCounters, read_a_gap_older_than_the_5_second_log_at_1_minute_resolution) {
+  auto installation = sim::DefaultInstallation(kNight, 4);
+  for (auto& unit : installation.units) {
+    unit.current_log_days = 1;  // the 5-second log keeps one day
+    unit.outages.clear();
+  }
+  const auto state_file = TempStateFile("history");
+  Harness harness(kNight, {installation, state_file.string(), ""});
+  harness.PollAll();
+  harness.Advance(seconds{10});
+  harness.PollAll();
+  harness.StopExporter();
+
+  // Two days away: the first day of the gap exists only in the 1-minute history.
+  harness.Advance(seconds{2 * 86400});
+  harness.StartExporter();
+  harness.CatchUp();
+
+  // Channels that never read negative count exactly the device's total: minute sums of
+  // the accumulators are as exact as 5-second ones.
+  const int64_t end = harness.now();
+  auto& model = harness.simulator().unit("iwatt5").model();
+  for (const char* channel : {"Mains_1", "Mains_2", "Fridge"}) {
+    const auto counter = ChannelCounter(harness, "iwatt5", channel);
+    ASSERT_TRUE(counter) << channel;
+    const auto truth = harness.ChannelEnergy("iwatt5", channel, model.HistoryFirstKey(), end);
+    EXPECT_EQ(truth.negative, 0) << channel;
+    EXPECT_NEAR(counter->positive, truth.positive, Tolerance((end - kNight) / 5)) << channel;
+  }
+}
+
 class LogLines {
  public:
   LogLines() {
