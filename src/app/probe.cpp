@@ -86,22 +86,6 @@ std::optional<milliseconds> ProbeTimeout(const web::ProbeRequest& request,
   return std::clamp(budget / 3, kMinTimeout, kMaxTimeout);
 }
 
-state::Health HealthOf(const iotawatt::StatusReport& report) {
-  state::Health health;
-  health.firmware_version = report.stats->version;
-  health.uptime_seconds = static_cast<double>(report.stats->runseconds);
-  health.free_heap_bytes = static_cast<double>(report.stats->free_heap_bytes);
-  health.line_frequency_hz = report.stats->frequency_hz;
-  health.rtc_battery_low = report.stats->low_battery;
-  if (report.wifi) {
-    health.wifi_rssi_dbm = report.wifi->rssi;
-  }
-  if (report.datalogs) {
-    health.logs = *report.datalogs;
-  }
-  return health;
-}
-
 // One read of the device into `store`, as the poller would do it on its first poll,
 // without the energy baselines.
 void ReadDevice(iotawatt::Client& client, const config::DeviceConfig& device, state::Store& store) {
@@ -111,7 +95,7 @@ void ReadDevice(iotawatt::Client& client, const config::DeviceConfig& device, st
                                 "GET " + device.url + "/status: no \"stats\" section");
   }
   const auto series = client.FetchSeries();
-  store.SetHealth(device.name, HealthOf(report));
+  store.SetHealth(device.name, state::HealthFromStatus(report));
 
   std::vector<state::Channel> channels;
   iotawatt::QueryRequest request;

@@ -196,25 +196,13 @@ void DevicePoller::RefreshStatus() {
   anchor_ = now;
   last_status_ = now;
 
-  state::Health health;
-  health.firmware_version = report.stats->version;
-  health.uptime_seconds = static_cast<double>(report.stats->runseconds);
-  health.free_heap_bytes = static_cast<double>(report.stats->free_heap_bytes);
-  health.line_frequency_hz = report.stats->frequency_hz;
-  health.rtc_battery_low = report.stats->low_battery;
-  if (report.wifi) {
-    health.wifi_rssi_dbm = report.wifi->rssi;
-  }
   if (const auto* history = report.FindLog("History")) {
     history_first_ = history->firstkey;
   }
   if (const auto* current = report.FindLog("Current")) {
     current_first_ = current->firstkey;
   }
-  if (report.datalogs) {
-    health.logs = *report.datalogs;
-  }
-  store_.SetHealth(device_.name, std::move(health));
+  store_.SetHealth(device_.name, state::HealthFromStatus(report));
 }
 
 int64_t DevicePoller::DeviceNow() const {

@@ -106,6 +106,24 @@ struct Store::DerivedState {
   std::vector<std::string> devices;
 };
 
+Health HealthFromStatus(const iotawatt::StatusReport& report) {
+  Health health;
+  if (report.stats) {
+    health.firmware_version = report.stats->version;
+    health.uptime_seconds = static_cast<double>(report.stats->runseconds);
+    health.free_heap_bytes = static_cast<double>(report.stats->free_heap_bytes);
+    health.line_frequency_hz = report.stats->frequency_hz;
+    health.rtc_battery_low = report.stats->low_battery;
+  }
+  if (report.wifi) {
+    health.wifi_rssi_dbm = report.wifi->rssi;
+  }
+  if (report.datalogs) {
+    health.logs = *report.datalogs;
+  }
+  return health;
+}
+
 Store::Store(const config::Config& config) : config_(config) {
   for (const auto& device : config_.devices) {
     auto state = std::make_unique<DeviceState>();

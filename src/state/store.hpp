@@ -58,6 +58,9 @@ struct Health {
   std::vector<iotawatt::DatalogInfo> logs;
 };
 
+/// The health part of a /status answer that has a "stats" section.
+Health HealthFromStatus(const iotawatt::StatusReport& report);
+
 struct ChannelSample {
   std::string device;
   Channel channel;
