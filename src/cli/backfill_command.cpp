@@ -24,7 +24,7 @@ const CommandSpec kBackfill{
     "Copy the devices' 1-minute history into VictoriaMetrics as the exporter's series.\n"
     "Power, voltage, derived series and energy, one sample per minute, read gently.",
     {
-        {"config.file", "FILE", "/etc/iotawatt_exporter/config.toml", "Configuration file (TOML)."},
+        ConfigFileFlag(),
         {"from", "TIME", "",
          "Start (RFC 3339 UTC such as 2026-01-02T03:04:00Z, or Unix seconds); default: the "
          "start of each device's history log."},
@@ -41,7 +41,7 @@ const CommandSpec kBackfill{
         {"plan", "", "", "Print what would be read and written, and write nothing."},
         {"output", "FILE", "", "Write to FILE (gzip when it ends in .gz) instead of posting."},
         {"format", "FORMAT", "vm", "Format of --output: vm (JSON lines) or openmetrics."},
-        {"log.level", "LEVEL", "info", "Lowest level logged: debug, info, warn or error."},
+        LogLevelFlag(),
     }};
 
 std::chrono::milliseconds DurationFlag(const ParsedCommand& parsed, const std::string& name) {

@@ -27,12 +27,9 @@ namespace {
 
 const log::Logger kLog("main");
 
-constexpr const char* kDefaultConfigFile = "/etc/iotawatt_exporter/config.toml";
-
 // SIGTERM and SIGINT end the program within a second.
 constexpr std::chrono::milliseconds kShutdownGrace{800};
 
-const FlagSpec kConfigFlag{"config.file", "FILE", kDefaultConfigFile, "Configuration file (TOML)."};
 const FlagSpec kListenFlag{"web.listen-address", "HOST:PORT", "",
                            "Address to serve on; overrides [web] listen_address "
                            "(127.0.0.1:9980 unless configured)."};
@@ -42,21 +39,19 @@ const FlagSpec kTelemetryFlag{"web.telemetry-path", "PATH", "",
 const FlagSpec kWebConfigFlag{"web.config.file", "FILE", "",
                               "TLS and basic authentication of the web server (YAML, the "
                               "format of the Prometheus exporter toolkit)."};
-const FlagSpec kLogLevelFlag{"log.level", "LEVEL", "info",
-                             "Lowest level logged: debug, info, warn or error."};
 
 const std::vector<CommandSpec>& Commands() {
   static const std::vector<CommandSpec> commands = {
       {"serve",
        "Poll every configured IoTaWatt in the background and serve the metrics page.",
-       {kConfigFlag, kListenFlag, kTelemetryFlag, kWebConfigFlag, kLogLevelFlag}},
+       {ConfigFileFlag(), kListenFlag, kTelemetryFlag, kWebConfigFlag, LogLevelFlag()}},
       {"check",
        "Validate the configuration, contact every device and report what it found.\n"
        "Exits 0 only if the configuration is valid and every device answers.",
-       {kConfigFlag, kLogLevelFlag}},
+       {ConfigFileFlag(), LogLevelFlag()}},
       {"demo",
        "Serve a built-in simulated installation of two units (no device needed).",
-       {kListenFlag, kTelemetryFlag, kWebConfigFlag, kLogLevelFlag}},
+       {kListenFlag, kTelemetryFlag, kWebConfigFlag, LogLevelFlag()}},
       BackfillCommandSpec(),
       DiscoverCommandSpec(),
   };

@@ -27,7 +27,7 @@ const CommandSpec kDiscover{
         {"username", "USER", "", "Digest user, normally \"user\" (with --password-file)."},
         {"password-file", "FILE", "", "File holding the Digest password (first line)."},
         {"timeout", "DURATION", "10s", "Timeout of each request to the device."},
-        {"log.level", "LEVEL", "info", "Lowest level logged: debug, info, warn or error."},
+        LogLevelFlag(),
     }};
 
 enum class ChannelType { kMains, kSolar, kCircuit };

@@ -35,6 +35,18 @@ std::string CommandNames(const std::vector<CommandSpec>& commands) {
 
 }  // namespace
 
+const FlagSpec& ConfigFileFlag() {
+  static const FlagSpec flag{"config.file", "FILE", "/etc/iotawatt_exporter/config.toml",
+                             "Configuration file (TOML)."};
+  return flag;
+}
+
+const FlagSpec& LogLevelFlag() {
+  static const FlagSpec flag{"log.level", "LEVEL", "info",
+                             "Lowest level logged: debug, info, warn or error."};
+  return flag;
+}
+
 std::string ParsedCommand::Get(const std::string& name) const {
   const auto found = values.find(name);
   if (found != values.end()) {

@@ -44,6 +44,10 @@ struct ParsedCommand {
   std::vector<std::string> GetAll(const std::string& name) const;
 };
 
+/// Flags several subcommands share: --config.file and --log.level.
+const FlagSpec& ConfigFileFlag();
+const FlagSpec& LogLevelFlag();
+
 /// Parses argv. The first argument names the subcommand unless it is a flag, in which case
 /// `default_command` is used. Accepts "--flag=value" and "--flag value". A repeated flag
 /// keeps its last value in `values` and all of them in `all_values`.
