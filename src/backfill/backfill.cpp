@@ -33,6 +33,10 @@ constexpr const char* kMetricsRegex =
     "iotawatt_power_watts|iotawatt_voltage_volts|iotawatt_derived_power_watts|"
     "iotawatt_energy_joules_total";
 constexpr int64_t kNoCutoff = std::numeric_limits<int64_t>::max();
+// How long a resume waits for samples VictoriaMetrics accepted to become visible (it
+// flushes every second; new series can stay hidden for up to 10 s).
+constexpr auto kVisibilityWait = std::chrono::seconds{15};
+constexpr auto kVisibilityPoll = std::chrono::milliseconds{200};
 
 enum class SlotKind { kChannel, kEnergy, kDerived };
 
@@ -46,6 +50,8 @@ struct Slot {
   config::Labels labels;
   // Resume: VictoriaMetrics holds this series up to here (ms; -1: nothing).
   int64_t written_until_ms = -1;
+  // Its newest sample was scraped from the live exporter (not minute-aligned).
+  bool live = false;
   // Gap mode: which minutes of the current window VictoriaMetrics holds.
   std::vector<bool> present;
   // Energy: the first sample of the live exporter (ms); nothing is written from there on.
@@ -88,6 +94,11 @@ std::string Selector(const std::string& name_matcher, const config::Labels& labe
     selector += "," + name + "=\"" + escaped + "\"";
   }
   return selector + "}";
+}
+
+// Identifies a series in Summary::newest_written_ms and Options::acknowledged_ms.
+std::string SeriesKey(const std::string& metric, const config::Labels& labels) {
+  return Selector("__name__=\"" + metric + "\"", labels);
 }
 
 int64_t NowSeconds() {
@@ -167,10 +178,10 @@ class Runner {
   void Discover() {
     for (auto& device : devices_) {
       device.info = device.reader->Discover();
-      kLog.Info("device discovered", {{"device", device.config->name},
-                                      {"channels", device.info.channels.size()},
-                                      {"history_start", FormatTime(device.info.history_first)},
-                                      {"device_time", FormatTime(device.info.now)}});
+      Note("device discovered", {{"device", device.config->name},
+                                 {"channels", device.info.channels.size()},
+                                 {"history_start", FormatTime(device.info.history_first)},
+                                 {"device_time", FormatTime(device.info.now)}});
     }
   }
 
@@ -296,7 +307,9 @@ class Runner {
   // and learns what it already holds.
   void Preflight() {
     vm_->Query("1", static_cast<double>(NowSeconds()));
-    CheckFlags();
+    if (!options_.quiet) {
+      CheckFlags();
+    }
     if (options_.resume || options_.repair) {
       LoadWrittenUntil();
     }
@@ -346,22 +359,21 @@ class Runner {
   // own: continue after them. Any other newest sample was scraped from the live exporter;
   // then what is missing is found per window from counts (gap mode).
   void LoadWrittenUntil() {
-    const auto result = vm_->Query("tlast_over_time(" + AllSeriesSelector() + "[3650d])",
-                                   static_cast<double>(NowSeconds()));
-    for (const auto& entry : result) {
-      Slot* slot = FindSlot(entry.at("metric"));
-      if (slot == nullptr) {
-        continue;
+    const auto deadline = std::chrono::steady_clock::now() + kVisibilityWait;
+    while (!LoadNewestSamples()) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        kLog.Warning("victoriametrics does not show samples it accepted; writing them again",
+                     {{"waited_seconds", static_cast<int64_t>(kVisibilityWait.count())}});
+        break;
       }
-      slot->written_until_ms = std::llround(ParseNumber(entry.at("value").at(1)) * 1000);
-      if (slot->written_until_ms % kMsPerMinute != 0) {
-        gap_mode_ = true;
+      if (!stop_.SleepFor(kVisibilityPoll)) {
+        throw Interrupted("stopped while waiting for victoriametrics to show written samples");
       }
     }
 
     read_start_ = overall_.end;
     for (const auto& slot : slots_) {
-      if (slot.kind != SlotKind::kEnergy) {
+      if (slot.kind != SlotKind::kEnergy && Producible(slot)) {
         const int64_t next = slot.written_until_ms < 0
                                  ? overall_.begin
                                  : slot.written_until_ms / 1000 + kMinuteSeconds;
@@ -372,12 +384,37 @@ class Runner {
     if (options_.repair) {
       read_start_ = overall_.begin;
     } else if (gap_mode_) {
-      kLog.Info("live samples found in the backfilled series; looking for missing minutes",
-                {{"from", FormatTime(overall_.begin)}});
+      Note("live samples found in the backfilled series; looking for missing minutes",
+           {{"from", FormatTime(overall_.begin)}});
       read_start_ = overall_.begin;
     } else {
-      kLog.Info("resuming", {{"from", FormatTime(read_start_)}});
+      Note("resuming", {{"from", FormatTime(read_start_)}});
     }
+  }
+
+  // The newest sample of every series; false while a sample this process wrote earlier
+  // (options_.acknowledged_ms) is not visible yet.
+  bool LoadNewestSamples() {
+    const auto result = vm_->Query("tlast_over_time(" + AllSeriesSelector() + "[3650d])",
+                                   static_cast<double>(NowSeconds()));
+    for (const auto& entry : result) {
+      Slot* slot = FindSlot(entry.at("metric"));
+      if (slot == nullptr) {
+        continue;
+      }
+      slot->written_until_ms = std::llround(ParseNumber(entry.at("value").at(1)) * 1000);
+      slot->live = slot->written_until_ms % kMsPerMinute != 0;
+      gap_mode_ = gap_mode_ || slot->live;
+    }
+
+    for (const auto& slot : slots_) {
+      const auto acknowledged = options_.acknowledged_ms.find(SeriesKey(slot.metric, slot.labels));
+      if (acknowledged != options_.acknowledged_ms.end() &&
+          slot.written_until_ms < acknowledged->second) {
+        return false;
+      }
+    }
+    return true;
   }
 
   // The live exporter's energy counters integrate on their own; two integrations in one
@@ -406,7 +443,10 @@ class Runner {
       names.push_back(device.config->name);
       totals.push_back(device.range.minutes());
     }
-    Progress progress(names, totals, options_.progress_bars);
+    const ProgressStyle style = options_.quiet           ? ProgressStyle::kSilent
+                                : options_.progress_bars ? ProgressStyle::kBars
+                                                         : ProgressStyle::kLogLines;
+    Progress progress(names, totals, style);
 
     for (const Span& window : SplitIntoWindows(overall_, options_.window_seconds)) {
       if (stop_.stopped() ||
@@ -427,10 +467,20 @@ class Runner {
         sink.Write(batch);
         ++summary_.batches;
         summary_.samples += batch.samples();
+        RecordNewest(batch);
       }
       AdvanceProgress(progress, window);
     }
     progress.Finish();
+  }
+
+  void RecordNewest(const Batch& batch) {
+    for (const auto& series : batch.series) {
+      if (!series.timestamps_ms.empty()) {
+        summary_.newest_written_ms[SeriesKey(series.metric, series.labels)] =
+            series.timestamps_ms.back();
+      }
+    }
   }
 
   void AdvanceProgress(Progress& progress, Span window) {
@@ -458,8 +508,11 @@ class Runner {
 
     for (size_t s = 0; s < slots_.size(); ++s) {
       Slot& slot = slots_[s];
-      slot.present.assign(minutes, counts[s] == static_cast<int64_t>(minutes));
-      if (counts[s] == 0 || counts[s] == static_cast<int64_t>(minutes)) {
+      // One sample per minute is complete, unless live samples (several per minute) may
+      // add up to the same count with minutes missing.
+      const bool complete = counts[s] == static_cast<int64_t>(minutes) && !slot.live;
+      slot.present.assign(minutes, complete);
+      if (counts[s] == 0 || complete) {
         continue;
       }
       vm_->Export(Selector("__name__=\"" + slot.metric + "\"", slot.labels),
@@ -468,19 +521,18 @@ class Runner {
     }
   }
 
+  // Any sample inside a minute makes it present: a minute the live exporter was scraped in
+  // needs no backfilled average on top of its own samples.
   void MarkPresent(Slot& slot, Span window, const nlohmann::json& line) {
     for (const auto& timestamp : line.at("timestamps")) {
       const int64_t ms = timestamp.get<int64_t>();
-      if (ms % kMsPerMinute != 0) {
-        // A live sample; for energy, where the live counter begins.
-        if (slot.kind == SlotKind::kEnergy) {
-          slot.cutoff_ms = std::min(slot.cutoff_ms, ms);
-        }
-        continue;
+      if (ms % kMsPerMinute != 0 && slot.kind == SlotKind::kEnergy) {
+        // Where the live counter begins.
+        slot.cutoff_ms = std::min(slot.cutoff_ms, ms);
       }
-      const int64_t index = (ms / 1000 - window.begin) / kMinuteSeconds;
-      if (index >= 0 && index < static_cast<int64_t>(slot.present.size())) {
-        slot.present[static_cast<size_t>(index)] = true;
+      const int64_t offset_ms = ms - window.begin * 1000;
+      if (offset_ms >= 0 && offset_ms < static_cast<int64_t>(slot.present.size()) * kMsPerMinute) {
+        slot.present[static_cast<size_t>(offset_ms / kMsPerMinute)] = true;
       }
     }
   }
@@ -496,11 +548,21 @@ class Runner {
     return ms > slot.written_until_ms;
   }
 
+  // False for a derived series with an input on a device this run does not read.
+  bool Producible(const Slot& slot) const {
+    if (slot.kind != SlotKind::kDerived) {
+      return true;
+    }
+    const auto& inputs = derived_.InputsOf(slot.derived);
+    return std::all_of(inputs.begin(), inputs.end(),
+                       [&](size_t input) { return inputs_[input].device < devices_.size(); });
+  }
+
   bool RelevantTo(const Slot& slot, size_t device) const {
     if (slot.kind == SlotKind::kChannel) {
       return slot.device == device;
     }
-    if (slot.kind == SlotKind::kDerived) {
+    if (slot.kind == SlotKind::kDerived && Producible(slot)) {
       for (const size_t input : derived_.InputsOf(slot.derived)) {
         if (inputs_[input].device == device) {
           return true;
@@ -606,10 +668,10 @@ class Runner {
 
   void MarkNegative(DeviceState& device, size_t channel, int64_t time) {
     device.negative[channel] = true;
-    kLog.Info("channel has negative power; its energy counter is not backfilled",
-              {{"device", device.config->name},
-               {"channel", device.info.channels[channel].name},
-               {"at", FormatTime(time)}});
+    Note("channel has negative power; its energy counter is not backfilled",
+         {{"device", device.config->name},
+          {"channel", device.info.channels[channel].name},
+          {"at", FormatTime(time)}});
   }
 
   Batch BuildBatch(Span window) {
@@ -714,14 +776,23 @@ class Runner {
     }
     summary_.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    kLog.Info(summary_.complete ? "backfill complete" : "backfill stopped",
-              {{"device_requests", summary_.device_requests},
-               {"rows", summary_.rows},
-               {"samples", summary_.samples},
-               {"batches", summary_.batches},
-               {"vm_requests", summary_.vm_requests},
-               {"retries", summary_.retries},
-               {"seconds", summary_.seconds}});
+    Note(summary_.complete ? "backfill complete" : "backfill stopped",
+         {{"device_requests", summary_.device_requests},
+          {"rows", summary_.rows},
+          {"samples", summary_.samples},
+          {"batches", summary_.batches},
+          {"vm_requests", summary_.vm_requests},
+          {"retries", summary_.retries},
+          {"seconds", summary_.seconds}});
+  }
+
+  // Details of a run: at debug level in the rounds of --follow, which repeat them.
+  void Note(std::string_view message, log::Fields fields = {}) const {
+    if (options_.quiet) {
+      kLog.Debug(message, fields);
+    } else {
+      kLog.Info(message, fields);
+    }
   }
 
   const config::Config& config_;

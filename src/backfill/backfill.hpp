@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -48,6 +49,12 @@ struct Options {
   int max_batches = 0;
   /// Progress bars (true) or log lines.
   bool progress_bars = false;
+  /// A round of --follow: no progress, and details only at debug level.
+  bool quiet = false;
+  /// Samples VictoriaMetrics accepted from this process (series → newest ms, as in
+  /// Summary::newest_written_ms). A resume waits a moment for them to become visible
+  /// rather than writing them twice.
+  std::map<std::string, int64_t> acknowledged_ms;
 };
 
 struct Summary {
@@ -58,6 +65,8 @@ struct Summary {
   uint64_t vm_requests = 0;
   uint64_t retries = 0;
   double seconds = 0;
+  /// The newest sample written per series (keyed by its selector).
+  std::map<std::string, int64_t> newest_written_ms;
   /// False when the run stopped early (max_batches or a stop request).
   bool complete = true;
 };

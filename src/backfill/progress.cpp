@@ -25,11 +25,12 @@ std::string FormatEta(double seconds) {
 
 }  // namespace
 
-Progress::Progress(std::vector<std::string> devices, std::vector<int64_t> total_minutes, bool bars)
+Progress::Progress(std::vector<std::string> devices, std::vector<int64_t> total_minutes,
+                   ProgressStyle style)
     : devices_(std::move(devices)),
       total_(std::move(total_minutes)),
       done_(devices_.size(), 0),
-      bars_(bars) {}
+      style_(style) {}
 
 void Progress::Advance(size_t device, int64_t minutes) {
   done_.at(device) = std::min(total_[device], done_[device] + minutes);
@@ -57,14 +58,16 @@ std::string Progress::Line(size_t device, double elapsed_seconds) const {
 }
 
 void Progress::Show(bool force) {
+  const bool bars = style_ == ProgressStyle::kBars;
   const auto now = std::chrono::steady_clock::now();
-  if (!force && now - last_shown_ < (bars_ ? kBarInterval : kLogInterval)) {
+  if (style_ == ProgressStyle::kSilent ||
+      (!force && now - last_shown_ < (bars ? kBarInterval : kLogInterval))) {
     return;
   }
   last_shown_ = now;
   const double elapsed = std::chrono::duration<double>(now - started_).count();
 
-  if (!bars_) {
+  if (!bars) {
     for (size_t i = 0; i < devices_.size(); ++i) {
       const double total = static_cast<double>(std::max<int64_t>(total_[i], 1));
       const double rate = elapsed > 0 ? static_cast<double>(done_[i]) / elapsed : 0;

@@ -1,5 +1,5 @@
 // Progress of a backfill on stderr: one bar per device on a terminal, otherwise a log
-// line every few seconds.
+// line every few seconds, or nothing (the rounds of --follow).
 #pragma once
 
 #include <chrono>
@@ -9,11 +9,13 @@
 
 namespace iwx::backfill {
 
+enum class ProgressStyle { kBars, kLogLines, kSilent };
+
 /// Not thread-safe; driven by the backfill's one thread.
 class Progress {
  public:
-  /// `bars`: draw bars (stderr is a terminal) instead of log lines.
-  Progress(std::vector<std::string> devices, std::vector<int64_t> total_minutes, bool bars);
+  Progress(std::vector<std::string> devices, std::vector<int64_t> total_minutes,
+           ProgressStyle style);
 
   /// Adds minutes done for device i (an index into the constructor's lists).
   void Advance(size_t device, int64_t minutes);
@@ -27,7 +29,7 @@ class Progress {
   std::vector<std::string> devices_;
   std::vector<int64_t> total_;
   std::vector<int64_t> done_;
-  bool bars_;
+  ProgressStyle style_;
   bool drawn_ = false;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_shown_ = started_;

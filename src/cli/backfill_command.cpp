@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include "backfill/follow.hpp"
 #include "cli/commands.hpp"
 #include "log/log.hpp"
 #include "util/duration.hpp"
@@ -98,28 +99,6 @@ class SignalWatcher {
   std::thread thread_;
 };
 
-int Follow(const config::Config& config, backfill::Options options,
-           std::chrono::milliseconds interval, backfill::StopSignal& stop) {
-  options.resume = true;
-  options.to.reset();
-  kLog.Info("following", {{"interval", util::FormatDuration(interval)}});
-  while (!stop.stopped()) {
-    try {
-      backfill::Run(config, options, stop, std::cout);
-    } catch (const backfill::Interrupted&) {
-      break;
-    } catch (const std::runtime_error& error) {
-      // A device or VictoriaMetrics outage longer than its deadline: try again later.
-      kLog.Error("backfill round failed", {{"error", util::FullMessage(error)}});
-    }
-    if (!stop.SleepFor(interval)) {
-      break;
-    }
-  }
-  kLog.Info("stopped");
-  return kExitOk;
-}
-
 }  // namespace
 
 const CommandSpec& BackfillCommandSpec() {
@@ -170,7 +149,13 @@ int RunBackfill(const ParsedCommand& parsed, const sigset_t& signals) {
   backfill::StopSignal stop;
   const SignalWatcher watcher(signals, stop);
   if (parsed.Has("follow")) {
-    return Follow(config, options, DurationFlag(parsed, "follow"), stop);
+    const auto interval = DurationFlag(parsed, "follow");
+    if (interval < std::chrono::seconds{1}) {
+      throw UsageError("--follow: \"" + parsed.Get("follow") +
+                       "\" is too short; expected an interval of at least 1s");
+    }
+    backfill::Follow(config, options, interval, stop, std::cout);
+    return kExitOk;
   }
 
   try {
