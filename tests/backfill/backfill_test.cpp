@@ -90,16 +90,24 @@ TEST_F(BackfillTest, resumes_after_an_interruption_with_no_minute_missing_or_twi
 
 TEST_F(BackfillTest, waits_for_victoriametrics_to_come_back) {
   StartVm(true);
-  vm_->Stop();
-  const int64_t from = kLastMinute + 60 - 2 * kDaySeconds;
+  const int64_t from = kLastMinute + 60 - 4 * kDaySeconds;
   const int64_t to = kLastMinute + 60;
+  // A slow device keeps the run going while victoriametrics is away.
+  auto& unit = simulator_->unit("iwatt5");
+  unit.SetFault({sim::FaultKind::kSlow, 200ms});
+  const uint64_t before = unit.stats().query_select;
 
-  std::thread restart([this] {
+  std::thread outage([&] {
+    while (unit.stats().query_select < before + 2) {
+      std::this_thread::sleep_for(1ms);
+    }
+    vm_->Stop();
     std::this_thread::sleep_for(2s);
     vm_->Start();
   });
   const Summary summary = RunBackfill(MakeOptions(from, to));
-  restart.join();
+  outage.join();
+  unit.SetFault({});
 
   EXPECT_TRUE(summary.complete);
   EXPECT_GT(summary.retries, 0u);
