@@ -9,6 +9,7 @@
 
 #include "backfill/progress.hpp"
 #include "derived/resolver.hpp"
+#include "iotawatt/energy.hpp"
 #include "log/log.hpp"
 #include "util/duration.hpp"
 
@@ -31,14 +32,23 @@ constexpr int64_t kMergeMinutes = 10;
 constexpr double kAssumedSecondsPerRow = 0.002;
 constexpr const char* kMetricsRegex =
     "iotawatt_power_watts|iotawatt_voltage_volts|iotawatt_derived_power_watts|"
-    "iotawatt_energy_joules_total";
+    "iotawatt_energy_joules_total|iotawatt_derived_energy_joules_total";
+constexpr const char* kEnergyRegex =
+    "iotawatt_energy_joules_total|iotawatt_derived_energy_joules_total";
+// Like the live exporter, each positive minute counts the allowance of its 12 records less.
+constexpr int64_t kAllowanceNwhPerMinute =
+    iotawatt::kRoundingAllowanceNwh * iotawatt::kRecordsPerMinute;
 constexpr int64_t kNoCutoff = std::numeric_limits<int64_t>::max();
 // How long a resume waits for samples VictoriaMetrics accepted to become visible (it
 // flushes every second; new series can stay hidden for up to 10 s).
 constexpr auto kVisibilityWait = std::chrono::seconds{15};
 constexpr auto kVisibilityPoll = std::chrono::milliseconds{200};
 
-enum class SlotKind { kChannel, kEnergy, kDerived };
+enum class SlotKind { kChannel, kEnergy, kDerived, kDerivedEnergy };
+
+bool IsEnergy(SlotKind kind) {
+  return kind == SlotKind::kEnergy || kind == SlotKind::kDerivedEnergy;
+}
 
 // One series the backfill writes, and what VictoriaMetrics already holds of it.
 struct Slot {
@@ -55,6 +65,8 @@ struct Slot {
   // Gap mode: which minutes of the current window VictoriaMetrics holds.
   std::vector<bool> present;
   // Energy: the first sample of the live exporter (ms); nothing is written from there on.
+  // (The live exporter's derived counters start at zero; VictoriaMetrics' increase() reads
+  // the step down to them as a counter reset and counts correctly across it.)
   int64_t cutoff_ms = kNoCutoff;
 };
 
@@ -114,7 +126,10 @@ double ParseNumber(const nlohmann::json& text) {
 class VmSink : public backfill::Sink {
  public:
   explicit VmSink(VmClient& vm) : vm_(vm) {}
-  void Write(const Batch& batch) override { vm_.Import(Gzip(EncodeJsonLines(batch))); }
+  // The next window is read from the devices and encoded while this one is imported; it
+  // is handed over only once this one was accepted.
+  void Write(const Batch& batch) override { vm_.ImportInBackground(EncodeJsonLines(batch)); }
+  void Finish() override { vm_.WaitForImport(); }
 
  private:
   VmClient& vm_;
@@ -253,9 +268,13 @@ class Runner {
       }
     }
     for (size_t k = 0; k < derived_.names().size(); ++k) {
-      derived_slots_.push_back(
-          AddSlot(SlotKind::kDerived, 0, k, kDerivedMetric, {{"name", derived_.names()[k]}}));
+      const std::string& name = derived_.names()[k];
+      derived_slots_.push_back(AddSlot(SlotKind::kDerived, 0, k, kDerivedMetric, {{"name", name}}));
+      derived_energy_slots_.push_back(AddSlot(SlotKind::kDerivedEnergy, 0, k, kDerivedEnergyMetric,
+                                              {{"name", name}, {"direction", "positive"}}));
     }
+    derived_joules_.assign(derived_.names().size(), 0);
+    derived_negative_.assign(derived_.names().size(), false);
   }
 
   // `index` is the channel of a device, or the derived series.
@@ -315,6 +334,7 @@ class Runner {
     }
     LoadEnergyCutoffs();
     gap_mode_ = gap_mode_ || options_.repair;
+    LoadDerivedAnchors();
   }
 
   void CheckFlags() {
@@ -322,15 +342,18 @@ class Runner {
     if (flags.empty()) {
       return;
     }
+    // /flags lists the flags that were set. A single node without -retentionPeriod keeps
+    // one month; in a cluster, the retention is vmstorage's, which is not asked here.
+    const bool cluster = options_.vm.import_url.find("/insert/") != std::string::npos;
     const auto retention = flags.find("-retentionPeriod");
-    const auto period = ParseRetention(retention != flags.end() ? retention->second : "1");
+    const std::string period_text = retention != flags.end() ? retention->second : "1";
+    const auto period = cluster ? std::nullopt : ParseRetention(period_text);
     const int64_t age = NowSeconds() - overall_.begin;
     if (period && age > period->count()) {
       kLog.Warning(
           "range is older than the retention of victoriametrics, which drops such "
           "samples silently; raise -retentionPeriod",
-          {{"retention", retention != flags.end() ? retention->second : "1"},
-           {"from", FormatTime(overall_.begin)}});
+          {{"retention", period_text}, {"from", FormatTime(overall_.begin)}});
     }
     const auto dedup = flags.find("-dedup.minScrapeInterval");
     if (dedup == flags.end() || dedup->second == "0s" || dedup->second == "0") {
@@ -373,7 +396,7 @@ class Runner {
 
     read_start_ = overall_.end;
     for (const auto& slot : slots_) {
-      if (slot.kind != SlotKind::kEnergy && Producible(slot)) {
+      if (!IsEnergy(slot.kind) && Producible(slot)) {
         const int64_t next = slot.written_until_ms < 0
                                  ? overall_.begin
                                  : slot.written_until_ms / 1000 + kMinuteSeconds;
@@ -424,7 +447,7 @@ class Runner {
     const int64_t span = overall_.end - overall_.begin + kMinuteSeconds;
     const auto result = vm_->Query(
         "tfirst_over_time(" +
-            Selector("__name__=\"" + std::string(kEnergyMetric) + "\"", options_.extra_labels) +
+            Selector("__name__=~\"" + std::string(kEnergyRegex) + "\"", options_.extra_labels) +
             "[" + std::to_string(span) + "s])",
         static_cast<double>(overall_.end));
     for (const auto& entry : result) {
@@ -434,6 +457,61 @@ class Runner {
         slot->cutoff_ms = first_ms;
       }
     }
+  }
+
+  // A derived counter integrates the minutes the backfill reads, so it continues from the
+  // newest sample VictoriaMetrics holds before the first minute read: that sample's value
+  // plus the energy of its minute (the derived power written with it).
+  void LoadDerivedAnchors() {
+    if (derived_slots_.empty()) {
+      return;
+    }
+    if (gap_mode_) {
+      // TODO: fill derived energy counters inside gaps from the samples around each gap.
+      derived_energy_ = false;
+      Note("derived energy is not backfilled when filling gaps");
+      return;
+    }
+    const double before = static_cast<double>(std::max(read_start_, overall_.begin)) - 0.001;
+    const auto energy = NewestSamples(kDerivedEnergyMetric, before);
+    const auto power = NewestSamples(kDerivedMetric, before);
+    for (size_t k = 0; k < derived_slots_.size(); ++k) {
+      const auto counted = energy.find(derived_energy_slots_[k]);
+      const auto watts = power.find(derived_slots_[k]);
+      if (counted == energy.end()) {
+        continue;  // nothing earlier: the counter starts at zero
+      }
+      const bool same_minute = watts != power.end() && watts->second.ms == counted->second.ms;
+      derived_joules_[k] =
+          counted->second.value + (same_minute ? watts->second.value * kMinuteSeconds : 0);
+      // Power went on where energy stopped: an earlier run saw a negative minute.
+      derived_negative_[k] = watts != power.end() && watts->second.ms > counted->second.ms;
+    }
+  }
+
+  struct Sample {
+    int64_t ms = 0;
+    double value = 0;
+  };
+
+  // The newest sample before `time` of each series of `metric`, by slot.
+  std::map<size_t, Sample> NewestSamples(const char* metric, double time) {
+    const std::string selector =
+        Selector("__name__=\"" + std::string(metric) + "\"", options_.extra_labels) + "[3650d]";
+    std::map<size_t, Sample> samples;
+    for (const auto& entry : vm_->Query("last_over_time(" + selector + ")", time)) {
+      if (const Slot* slot = FindSlot(entry.at("metric"))) {
+        samples[static_cast<size_t>(slot - slots_.data())].value =
+            ParseNumber(entry.at("value").at(1));
+      }
+    }
+    for (const auto& entry : vm_->Query("tlast_over_time(" + selector + ")", time)) {
+      if (const Slot* slot = FindSlot(entry.at("metric"))) {
+        samples[static_cast<size_t>(slot - slots_.data())].ms =
+            std::llround(ParseNumber(entry.at("value").at(1)) * 1000);
+      }
+    }
+    return samples;
   }
 
   void WriteWindows(backfill::Sink& sink) {
@@ -526,7 +604,7 @@ class Runner {
   void MarkPresent(Slot& slot, Span window, const nlohmann::json& line) {
     for (const auto& timestamp : line.at("timestamps")) {
       const int64_t ms = timestamp.get<int64_t>();
-      if (ms % kMsPerMinute != 0 && slot.kind == SlotKind::kEnergy) {
+      if (ms % kMsPerMinute != 0 && IsEnergy(slot.kind)) {
         // Where the live counter begins.
         slot.cutoff_ms = std::min(slot.cutoff_ms, ms);
       }
@@ -539,7 +617,7 @@ class Runner {
 
   bool Wanted(const Slot& slot, int64_t time, Span window) const {
     const int64_t ms = time * 1000;
-    if (slot.kind == SlotKind::kEnergy && ms >= slot.cutoff_ms) {
+    if (IsEnergy(slot.kind) && ms >= slot.cutoff_ms) {
       return false;
     }
     if (gap_mode_) {
@@ -550,7 +628,7 @@ class Runner {
 
   // False for a derived series with an input on a device this run does not read.
   bool Producible(const Slot& slot) const {
-    if (slot.kind != SlotKind::kDerived) {
+    if (slot.kind != SlotKind::kDerived && slot.kind != SlotKind::kDerivedEnergy) {
       return true;
     }
     const auto& inputs = derived_.InputsOf(slot.derived);
@@ -662,7 +740,8 @@ class Runner {
       }
       device.energy_samples[c].emplace_back(
           row.time, static_cast<double>(device.energy_nwh[c]) * kJoulesPerNanoWh);
-      device.energy_nwh[c] += std::llround(row.values[c] * kNanoWhPerWh);
+      const int64_t nwh = std::llround(row.values[c] * kNanoWhPerWh);
+      device.energy_nwh[c] += std::max<int64_t>(0, nwh - kAllowanceNwhPerMinute);
     }
   }
 
@@ -727,6 +806,10 @@ class Runner {
     for (const size_t s : derived_slots_) {
       NewSeries(batch, slots_[s]);
     }
+    const size_t first_energy = batch.series.size();
+    for (const size_t s : derived_energy_slots_) {
+      NewSeries(batch, slots_[s]);
+    }
 
     std::vector<double> inputs(inputs_.size());
     std::vector<double> out(count);
@@ -737,13 +820,34 @@ class Runner {
       }
       derived_.Evaluate(inputs, out);
       for (size_t k = 0; k < count; ++k) {
-        const Slot& slot = slots_[derived_slots_[k]];
-        if (!std::isnan(out[k]) && Wanted(slot, time, window)) {
+        if (std::isnan(out[k])) {
+          continue;
+        }
+        if (Wanted(slots_[derived_slots_[k]], time, window)) {
           batch.series[first + k].timestamps_ms.push_back(time * 1000);
           batch.series[first + k].values.push_back(out[k]);
         }
+        IntegrateDerived(batch.series[first_energy + k], k, time, out[k], window);
       }
     }
+  }
+
+  // The energy at the minute's start, then the minute's own energy added to it.
+  void IntegrateDerived(Series& series, size_t k, int64_t time, double watts, Span window) {
+    if (!derived_energy_ || derived_negative_[k]) {
+      return;
+    }
+    if (watts < 0) {
+      derived_negative_[k] = true;
+      Note("derived series has negative values; its energy counter is not backfilled",
+           {{"series", derived_.names()[k]}, {"at", FormatTime(time)}});
+      return;
+    }
+    if (Wanted(slots_[derived_energy_slots_[k]], time, window)) {
+      series.timestamps_ms.push_back(time * 1000);
+      series.values.push_back(derived_joules_[k]);
+    }
+    derived_joules_[k] += watts * kMinuteSeconds;
   }
 
   struct InputRef {
@@ -807,6 +911,11 @@ class Runner {
   std::vector<InputRef> inputs_;
   std::vector<Slot> slots_;
   std::vector<size_t> derived_slots_;
+  std::vector<size_t> derived_energy_slots_;
+  // Derived energy (J) at the next minute read, and whether a negative minute was seen.
+  std::vector<double> derived_joules_;
+  std::vector<bool> derived_negative_;
+  bool derived_energy_ = true;
   std::map<std::string, size_t> slot_by_key_;
   std::unique_ptr<VmClient> vm_;
   Summary summary_;

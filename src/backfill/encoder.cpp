@@ -1,7 +1,10 @@
 #include "backfill/encoder.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 
@@ -16,6 +19,10 @@ namespace {
 // zlib's windowBits for a gzip header and trailer instead of a zlib one.
 constexpr int kGzipWindowBits = 15 + 16;
 constexpr int kGzipMemLevel = 8;
+// Typical JSON text of a sample (a value of up to 17 digits, a 13-digit timestamp, two
+// commas) and of a series' labels: the output is usually allocated once.
+constexpr size_t kBytesPerSample = 34;
+constexpr size_t kBytesPerSeriesHead = 256;
 
 struct FamilyText {
   std::string_view metric;
@@ -24,7 +31,7 @@ struct FamilyText {
   std::string_view help;
 };
 
-constexpr std::array<FamilyText, 4> kFamilies = {{
+constexpr std::array<FamilyText, 5> kFamilies = {{
     {kPowerMetric, kPowerMetric, "gauge", "Average real power of a channel over one minute."},
     {kVoltageMetric, kVoltageMetric, "gauge",
      "Average voltage of a voltage input over one minute."},
@@ -32,6 +39,8 @@ constexpr std::array<FamilyText, 4> kFamilies = {{
      "Average of a derived series over one minute, evaluated per 1-minute record."},
     {kEnergyMetric, "iotawatt_energy_joules", "counter",
      "Energy of a channel since the device's history log began."},
+    {kDerivedEnergyMetric, "iotawatt_derived_energy_joules", "counter",
+     "Energy of a derived series, integrated per 1-minute record."},
 }};
 
 void AppendJsonString(std::string& out, std::string_view text) {
@@ -49,6 +58,42 @@ void AppendJsonString(std::string& out, std::string_view text) {
     }
   }
   out += '"';
+}
+
+// Longest text of a number: a double's shortest round-trip form
+// ("-2.2250738585072014e-308") or an int64_t.
+constexpr size_t kMaxNumberChars = 24;
+
+char* WriteNumber(char* out, double value) {
+  // The text of util::FormatDouble.
+  if (std::isnan(value)) {
+    return std::copy_n("NaN", 3, out);
+  }
+  if (std::isinf(value)) {
+    return std::copy_n(value > 0 ? "+Inf" : "-Inf", 4, out);
+  }
+  return std::to_chars(out, out + kMaxNumberChars, value).ptr;
+}
+
+char* WriteNumber(char* out, int64_t value) {
+  return std::to_chars(out, out + kMaxNumberChars, value).ptr;
+}
+
+// A comma-separated list written straight into `out`: a day of one unit is some 40,000
+// samples, and a temporary string per number (util::FormatDouble, std::to_string) took a
+// third of the encoding time.
+template <typename Number>
+void AppendNumbers(std::string& out, const std::vector<Number>& numbers) {
+  const size_t start = out.size();
+  out.resize(start + numbers.size() * (kMaxNumberChars + 1));
+  char* cursor = out.data() + start;
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    if (i > 0) {
+      *cursor++ = ',';
+    }
+    cursor = WriteNumber(cursor, numbers[i]);
+  }
+  out.resize(static_cast<size_t>(cursor - out.data()));
 }
 
 void AppendLabelValue(std::string& out, std::string_view text) {
@@ -111,7 +156,7 @@ size_t Batch::samples() const {
 
 std::string EncodeJsonLines(const Batch& batch) {
   std::string out;
-  out.reserve(batch.samples() * 24);
+  out.reserve(batch.samples() * kBytesPerSample + batch.series.size() * kBytesPerSeriesHead);
   for (const auto& series : batch.series) {
     if (series.values.empty()) {
       continue;
@@ -125,15 +170,9 @@ std::string EncodeJsonLines(const Batch& batch) {
       AppendJsonString(out, value);
     }
     out += "},\"values\":[";
-    for (size_t i = 0; i < series.values.size(); ++i) {
-      out += i == 0 ? "" : ",";
-      out += util::FormatDouble(series.values[i]);
-    }
+    AppendNumbers(out, series.values);
     out += "],\"timestamps\":[";
-    for (size_t i = 0; i < series.timestamps_ms.size(); ++i) {
-      out += i == 0 ? "" : ",";
-      out += std::to_string(series.timestamps_ms[i]);
-    }
+    AppendNumbers(out, series.timestamps_ms);
     out += "]}\n";
   }
   return out;

@@ -18,6 +18,7 @@ inline constexpr const char* kPowerMetric = "iotawatt_power_watts";
 inline constexpr const char* kVoltageMetric = "iotawatt_voltage_volts";
 inline constexpr const char* kDerivedMetric = "iotawatt_derived_power_watts";
 inline constexpr const char* kEnergyMetric = "iotawatt_energy_joules_total";
+inline constexpr const char* kDerivedEnergyMetric = "iotawatt_derived_energy_joules_total";
 
 /// One series of a batch: samples in time order, timestamps in Unix milliseconds.
 struct Series {

@@ -1,10 +1,13 @@
 #include "backfill/vm_client.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <mutex>
 #include <sstream>
 
 #include <httplib.h>
 
+#include "backfill/encoder.hpp"
 #include "backfill/planner.hpp"
 #include "log/log.hpp"
 #include "util/strings.hpp"
@@ -36,6 +39,17 @@ SplitUrl Split(const std::string& url) {
     split.prefix.pop_back();
   }
   return split;
+}
+
+// Whether "http://host[:port]" names this machine by a loopback name or address; other
+// names that resolve to it (such as the host's own name) are not recognised.
+bool IsLoopback(const std::string& origin) {
+  std::string host = origin.substr(origin.find("://") + 3);
+  host =
+      host.starts_with("[") ? host.substr(0, host.find(']') + 1) : host.substr(0, host.find(':'));
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return host == "localhost" || host.starts_with("127.") || host == "[::1]";
 }
 
 std::unique_ptr<httplib::Client> MakeHttp(const std::string& origin, const VmEndpoint& endpoint) {
@@ -98,7 +112,8 @@ struct VmClient::Impl {
   // Repeats `send` until VictoriaMetrics accepts, refuses, the deadline passes or a stop
   // is requested; returns the accepted answer's body.
   std::string Retry(const std::string& what, const RetryOptions& retry, const StopSignal& stop,
-                    uint64_t& requests, uint64_t& retries, const std::function<Attempt()>& send) {
+                    std::atomic<uint64_t>& requests, std::atomic<uint64_t>& retries,
+                    const std::function<Attempt()>& send) {
     Backoff backoff(retry.initial, retry.max);
     const auto first_try = std::chrono::steady_clock::now();
     for (;;) {
@@ -151,20 +166,53 @@ VmClient::VmClient(VmEndpoint endpoint, RetryOptions retry, const StopSignal& st
   impl_->import_url = Split(endpoint.import_url);
   impl_->query_url = Split(endpoint.query_url.empty() ? endpoint.import_url : endpoint.query_url);
   impl_->import_http = MakeHttp(impl_->import_url.origin, endpoint);
+  gzip_ = endpoint.gzip.value_or(!IsLoopback(impl_->import_url.origin));
   impl_->query_http = MakeHttp(impl_->query_url.origin, endpoint);
 }
 
-VmClient::~VmClient() = default;
+VmClient::~VmClient() {
+  if (!background_.valid()) {
+    return;
+  }
+  // An import is still in flight only when the run ended early (a stop, or a failure
+  // elsewhere); there is nobody left to throw to.
+  try {
+    background_.get();
+  } catch (const std::exception& error) {
+    kLog.Warning("last import not accepted", {{"error", error.what()}});
+  }
+}
 
-void VmClient::Import(const std::string& gzip_body) {
+void VmClient::Import(const std::string& json_lines) {
+  if (gzip_) {
+    Post(Gzip(json_lines));
+  } else {
+    Post(json_lines);
+  }
+}
+
+void VmClient::ImportInBackground(std::string json_lines) {
+  std::string body = gzip_ ? Gzip(json_lines) : std::move(json_lines);
+  WaitForImport();
+  background_ = std::async(std::launch::async, [this, body = std::move(body)] { Post(body); });
+}
+
+void VmClient::Post(const std::string& body) {
+  const httplib::Headers headers =
+      gzip_ ? httplib::Headers{{"Content-Encoding", "gzip"}} : httplib::Headers{};
   const std::lock_guard lock(impl_->mutex);
   const std::string path = impl_->import_url.prefix + "/api/v1/import";
   const std::string what = "POST " + impl_->import_url.origin + path;
-  const httplib::Headers headers = {{"Content-Encoding", "gzip"}};
   impl_->Retry(what, retry_, stop_, requests_, retries_, [&] {
-    return FromResult(impl_->import_http->Post(path, headers, gzip_body.data(), gzip_body.size(),
-                                               "application/x-ndjson"));
+    return FromResult(
+        impl_->import_http->Post(path, headers, body.data(), body.size(), "application/x-ndjson"));
   });
+}
+
+void VmClient::WaitForImport() {
+  if (background_.valid()) {
+    background_.get();
+  }
 }
 
 std::string VmClient::Get(const std::string& what, const std::string& target, bool import_side) {

@@ -1,13 +1,16 @@
-// HTTP client for VictoriaMetrics: gzip JSON-lines imports with retries, instant queries,
+// HTTP client for VictoriaMetrics: JSON-lines imports with retries, instant queries,
 // exports and /flags. Works with a single node and with a cluster (vminsert and vmselect
 // URLs that carry the tenant path).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -33,6 +36,8 @@ struct VmEndpoint {
   std::string username;
   std::string password;
   std::chrono::milliseconds timeout{std::chrono::seconds{30}};
+  /// Compress imports; unset: unless the import host is a loopback name or address.
+  std::optional<bool> gzip;
 };
 
 /// Retries on connection errors, 5xx and 429: delays from `initial` doubling up to `max`,
@@ -49,7 +54,8 @@ enum class VmAnswer { kAccepted, kRetry, kRefused };
 /// 2xx accepted; no answer (status 0), 5xx and 429 retried; everything else refused.
 VmAnswer ClassifyVmStatus(int status);
 
-/// One request at a time (calls are serialised); safe to share between threads.
+/// One request at a time (calls are serialised); safe to share between threads. The
+/// destructor waits for a background import and logs its failure.
 class VmClient {
  public:
   /// \throw std::invalid_argument for URLs that are not http[s]://HOST[:PORT][/PATH] (https
@@ -60,9 +66,21 @@ class VmClient {
   VmClient(const VmClient&) = delete;
   VmClient& operator=(const VmClient&) = delete;
 
-  /// POSTs a gzip-compressed JSON-lines body; returns once VictoriaMetrics answered 2xx.
-  /// \throw VmError (400 with the response text; deadline passed), Interrupted on stop.
-  void Import(const std::string& gzip_body);
+  /// POSTs a JSON-lines body; returns once VictoriaMetrics answered 2xx. The body is sent
+  /// gzip-compressed as VmEndpoint::gzip says; by default not to a loopback name or
+  /// address (localhost, 127.0.0.0/8, [::1]): there compression costs both processes CPU
+  /// time on the same machine and saves nothing. \throw VmError (400 with the response text;
+  /// deadline passed), Interrupted on stop, std::runtime_error when compression fails.
+  void Import(const std::string& json_lines);
+
+  /// As Import, but the request runs on another thread, so that the caller can prepare the
+  /// next body meanwhile. Compresses (when Import would) on the caller's thread, then waits
+  /// for the import before: at most one is in flight. \throw what the import before threw
+  /// (as Import); std::runtime_error when compression fails
+  void ImportInBackground(std::string json_lines);
+
+  /// Returns once the import in flight, if any, was accepted. \throw as ImportInBackground
+  void WaitForImport();
 
   /// GET /api/v1/query with nocache=1 (no latency offset, no cache) at `time` (Unix
   /// seconds); returns data.result. \throw VmError, Interrupted
@@ -78,19 +96,24 @@ class VmClient {
   std::map<std::string, std::string> Flags();
 
   /// Requests repeated after a retryable failure, since construction.
-  uint64_t retries() const noexcept { return retries_; }
-  uint64_t requests() const noexcept { return requests_; }
+  uint64_t retries() const noexcept { return retries_.load(); }
+  uint64_t requests() const noexcept { return requests_.load(); }
 
  private:
   struct Impl;
 
   std::string Get(const std::string& what, const std::string& target, bool import_side);
+  // Sends a body as Import prepared it, with retries.
+  void Post(const std::string& body);
 
   std::unique_ptr<Impl> impl_;
+  bool gzip_ = true;
   RetryOptions retry_;
   const StopSignal& stop_;
-  uint64_t retries_ = 0;
-  uint64_t requests_ = 0;
+  // Atomic: a background import counts while the caller may read them.
+  std::atomic<uint64_t> retries_{0};
+  std::atomic<uint64_t> requests_{0};
+  std::future<void> background_;
 };
 
 }  // namespace iwx::backfill

@@ -5,6 +5,7 @@
 #include <limits>
 #include <set>
 
+#include "iotawatt/energy.hpp"
 #include "log/log.hpp"
 #include "util/strings.hpp"
 
@@ -23,12 +24,9 @@ constexpr double kJoulesPerWh = 3600;
 constexpr double kNanoWhPerWh = 1e9;
 
 // Channel energy is summed as integers of nanowatt-hours, the resolution the poller asks
-// the device for, so that sums are exact. Each positive record counts this much less than
-// the device reported: more than the device's rounding of a record plus twice the error
-// of reading back its total, so a counter re-read from the device's total (after a restart)
-// never comes out below the integrated one, which vmagent would take for a counter reset.
-// Cost: at most 0.13 Wh a year per channel.
-constexpr int64_t kRoundingAllowanceNwh = 20;
+// the device for, so that sums are exact, less iotawatt::kRoundingAllowanceNwh per
+// positive record.
+using iotawatt::kRoundingAllowanceNwh;
 
 int64_t ToNanoWh(double wh) {
   return std::llround(wh * kNanoWhPerWh);

@@ -22,12 +22,15 @@ TEST_F(BackfillTest, writes_every_logged_minute_of_every_series_as_the_simulator
   constexpr int kDays = 30;
   const int64_t from = kLastMinute + 60 - kDays * kDaySeconds;
   const int64_t to = kLastMinute + 60;
+  Options options = MakeOptions(from, to);
+  options.vm.gzip = true;  // as to a VictoriaMetrics on another machine
 
-  const Summary summary = RunBackfill(MakeOptions(from, to));
+  const Summary summary = RunBackfill(options);
   const Truth truth = ComputeTruth(from, to);
   const auto gauges = ExportGauges(CountSamples(truth));
 
   ExpectMatches(truth, gauges);
+  ExpectDerivedEnergyFollowsPower(true);
   EXPECT_TRUE(summary.complete);
   // One request per 1000-row page of each daily window, plus the energy baseline.
   EXPECT_LE(simulator_->unit("iwatt5").stats().query_select, uint64_t(2 * (kDays + 1) + 1));
@@ -81,6 +84,7 @@ TEST_F(BackfillTest, resumes_after_an_interruption_with_no_minute_missing_or_twi
 
     const Truth truth = ComputeTruth(from, to);
     ExpectMatches(truth, ExportGauges(CountSamples(truth)));
+    ExpectDerivedEnergyFollowsPower(true);
 
     // Nothing left to do: a third run writes nothing.
     std::this_thread::sleep_for(2s);

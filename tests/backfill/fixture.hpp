@@ -93,7 +93,7 @@ class BackfillTest : public ::testing::Test {
     Options options;
     options.from = from;
     options.to = to;
-    options.vm = {vm_->url(), vm_->url(), "", "", 30s};
+    options.vm = {vm_->url(), vm_->url(), "", "", 30s, std::nullopt};
     options.extra_labels = config_.victoriametrics.extra_labels;
     options.reader.device_share = 0.9;
     options.reader.backoff_initial = 100ms;
@@ -245,6 +245,33 @@ class BackfillTest : public ::testing::Test {
     }
     EXPECT_EQ(gauges.size(), truth.series.size());
     EXPECT_GT(compared, 0u);
+  }
+
+  // Every derived energy counter rises from one sample to the next by the derived power of
+  // the first one's minute times 60 s (minutes without a sample add nothing), so it holds
+  // a sample wherever the power does; `starts_at_zero`: and begins at 0 J.
+  void ExpectDerivedEnergyFollowsPower(bool starts_at_zero) {
+    const auto power = vm_->Export("iotawatt_derived_power_watts");
+    size_t minutes = 0;
+    std::map<std::string, std::map<int64_t, double>> watts;
+    for (const auto& [key, samples] : power) {
+      minutes += samples.size();
+      watts[Label(key, "name")].insert(samples.begin(), samples.end());
+    }
+    const auto energy = vm_->ExportWhenCount("iotawatt_derived_energy_joules_total", minutes);
+    ASSERT_EQ(energy.size(), power.size());
+    for (const auto& [key, samples] : energy) {
+      const auto& minute_watts = watts.at(Label(key, "name"));
+      ASSERT_EQ(samples.size(), minute_watts.size()) << key;
+      if (starts_at_zero) {
+        EXPECT_EQ(samples.front().second, 0) << key;
+      }
+      for (size_t i = 0; i + 1 < samples.size(); ++i) {
+        const double expected = minute_watts.at(samples[i].first) * 60;
+        ASSERT_NEAR(samples[i + 1].second - samples[i].second, expected, 1e-4)
+            << key << " at " << samples[i].first;
+      }
+    }
   }
 
   std::unique_ptr<sim::Simulator> simulator_;

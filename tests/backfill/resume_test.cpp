@@ -83,6 +83,7 @@ TEST_F(BackfillTest, follow_pushes_each_new_minute_and_resumes_after_a_restart) 
   std::this_thread::sleep_for(2s);
   const Truth truth = ComputeTruth(from, kLastMinute + 60 + 360);
   ExpectMatches(truth, ExportGauges(CountSamples(truth)));
+  ExpectDerivedEnergyFollowsPower(true);
 }
 
 // What vmagent stores from the live exporter: a sample every 10 s, off the minute, in the
@@ -221,6 +222,7 @@ TEST_F(BackfillTest, resume_after_sigkill_leaves_no_minute_missing_or_twice) {
 
     const Truth truth = ComputeTruth(from, to);
     ExpectMatches(truth, ExportGauges(CountSamples(truth)));
+    ExpectDerivedEnergyFollowsPower(true);
   }
 }
 

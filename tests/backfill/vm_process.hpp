@@ -1,5 +1,5 @@
-// A real victoria-metrics for tests: a free loopback port, a temp data folder, stopped by
-// its PID.
+// A real victoria-metrics for tests and benchmarks: a free loopback port, a temp data
+// folder, stopped by its PID.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +29,8 @@ class VmProcess {
 
   std::string url() const;
   uint16_t port() const { return port_; }
+  /// -1 while stopped.
+  pid_t pid() const { return pid_; }
 
   /// force_flush, then polls /api/v1/export until `expected` samples match `selector`
   /// (up to 30 s); returns the series by their label key.
