@@ -78,12 +78,21 @@ bool IsPlainName(std::string_view name) {
          });
 }
 
-void WriteLabelRules(std::string& text, const std::vector<iotawatt::SeriesInfo>& series) {
+std::string ExactRule(const std::string& channel, const char* type) {
+  return "[[labels]]\nmatch = " + Quote(channel) + "\nset = { type = \"" + type + "\" }\n\n";
+}
+
+void WriteLabelRules(std::string& text, const DiscoveredDevice& device) {
   std::vector<std::string> exact_rules;
+  std::vector<std::string> output_rules;
   bool mains_glob = false;
   bool solar_glob = false;
-  for (const auto& entry : series) {
+  for (const auto& entry : device.series) {
     if (entry.unit != "Watts") {
+      continue;
+    }
+    if (device.outputs.count(entry.name) != 0) {
+      output_rules.push_back(ExactRule(entry.name, "output"));
       continue;
     }
     const ChannelType type = TypeOf(entry.name);
@@ -95,8 +104,7 @@ void WriteLabelRules(std::string& text, const std::vector<iotawatt::SeriesInfo>&
       const char* label = type == ChannelType::kMains   ? "mains"
                           : type == ChannelType::kSolar ? "solar"
                                                         : "circuit";
-      exact_rules.push_back("[[labels]]\nmatch = " + Quote(entry.name) + "\nset = { type = \"" +
-                            label + "\" }\n\n");
+      exact_rules.push_back(ExactRule(entry.name, label));
     }
   }
 
@@ -110,13 +118,21 @@ void WriteLabelRules(std::string& text, const std::vector<iotawatt::SeriesInfo>&
   for (const auto& rule : exact_rules) {
     text += rule;
   }
+  if (!output_rules.empty()) {
+    // Last, since a later rule wins: outputs add up other channels, and counting them as
+    // circuits or solar would count their energy twice.
+    text += "# The device's outputs, computed from the inputs.\n";
+  }
+  for (const auto& rule : output_rules) {
+    text += rule;
+  }
 }
 
 void WriteDerived(std::string& text, const DiscoveredDevice& device) {
   std::vector<std::string> mains;
   std::vector<std::string> solar;
   for (const auto& entry : device.series) {
-    if (entry.unit != "Watts" || !IsPlainName(entry.name)) {
+    if (entry.unit != "Watts" || !IsPlainName(entry.name) || device.outputs.count(entry.name)) {
       continue;
     }
     const ChannelType type = TypeOf(entry.name);
@@ -219,7 +235,7 @@ std::string StarterConfigText(const DiscoveredDevice& device) {
   }
   text += "# ]\n\n";
 
-  WriteLabelRules(text, device.series);
+  WriteLabelRules(text, device);
   WriteDerived(text, device);
   return text;
 }
@@ -261,8 +277,11 @@ int RunDiscover(const ParsedCommand& parsed) {
   discovered.password_file = parsed.Get("password-file");
   try {
     iotawatt::Client client(endpoint);
-    const auto status = client.FetchStatus({"device"});
+    const auto status = client.FetchStatus({"device", "outputs"});
     discovered.series = client.FetchSeries();
+    for (const auto& output : status.outputs.value_or(std::vector<iotawatt::OutputStatus>{})) {
+      discovered.outputs.insert(output.name);
+    }
     const std::string reported = status.device ? status.device->name : "";
     discovered.name = parsed.Has("name") ? name : SanitizeDeviceName(reported);
   } catch (const iotawatt::DeviceError& error) {

@@ -2,6 +2,7 @@
 // configuration for it.
 #pragma once
 
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,8 @@ struct DiscoveredDevice {
   std::string password_file;
   /// As /query?show=series reports them.
   std::vector<iotawatt::SeriesInfo> series;
+  /// Which of them are the device's outputs (computed from other channels).
+  std::set<std::string> outputs;
 };
 
 /// A device name from free text (the name in the device's /status): lowercase, runs of

@@ -18,6 +18,7 @@ DiscoveredDevice ExampleDevice() {
   device.series = {{"Voltage", "Volts"},  {"Mains_1", "Watts"}, {"Mains_2", "Watts"},
                    {"SolarA_1", "Watts"}, {"Fridge", "Watts"},  {"mains_aux", "Watts"},
                    {"House_PF", "PF"},    {"Solar_A", "Watts"}};
+  device.outputs = {"House_PF", "Solar_A"};
   return device;
 }
 
@@ -69,6 +70,8 @@ TEST(Discover, writes_a_configuration_that_parses) {
             (config::Labels{{"type", "solar"}}));
   EXPECT_EQ(config::ChannelLabels(config, "iwatt5", "Fridge"),
             (config::Labels{{"type", "circuit"}}));
+  EXPECT_EQ(config::ChannelLabels(config, "iwatt5", "Solar_A"),
+            (config::Labels{{"type", "output"}}));
   EXPECT_TRUE(config::ChannelLabels(config, "iwatt5", "Voltage").empty());
 }
 
@@ -79,7 +82,7 @@ TEST(Discover, proposes_derived_series_that_parse_once_uncommented) {
   EXPECT_EQ(config.derived[0].name, "load");
   EXPECT_EQ(config.derived[0].expression, "iwatt5.Mains_1 + iwatt5.Mains_2 + iwatt5.mains_aux");
   EXPECT_EQ(config.derived[1].name, "solar");
-  EXPECT_EQ(config.derived[1].expression, "max(0, iwatt5.SolarA_1 + iwatt5.Solar_A)");
+  EXPECT_EQ(config.derived[1].expression, "max(0, iwatt5.SolarA_1)");
   EXPECT_EQ(config.derived[2].name, "grid_import");
   EXPECT_EQ(config.derived[3].name, "grid_export");
 }
@@ -109,6 +112,8 @@ TEST(Discover, reads_a_simulated_device_and_prints_a_configuration_for_it) {
   EXPECT_EQ(config.devices[0].name, "iwatt6");
   EXPECT_EQ(config.devices[0].url, url);
   EXPECT_NE(captured.str().find("\"SolarB_1\",  # Watts"), std::string::npos);
+  EXPECT_EQ(config::ChannelLabels(config, "iwatt6", "Kitchen_Appliances"),
+            (config::Labels{{"type", "output"}}));
 }
 
 TEST(Discover, refuses_an_invalid_name) {
