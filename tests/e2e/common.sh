@@ -345,9 +345,16 @@ scrape_configs:
     static_configs:
       - targets: ["$target"]
 EOF
+  StartVmagentWith "$E2E_DIR/scrape.yml"
+}
+
+# Starts vmagent with the scrape configuration FILE, writing to VM_URL.
+# Sets VMAGENT_PID and VMAGENT_URL.
+StartVmagentWith() {
+  local config="$1"
   PickPort
   VMAGENT_URL="http://127.0.0.1:$PORT"
-  StartBg vmagent "$IWX_VMAGENT" -promscrape.config="$E2E_DIR/scrape.yml" \
+  StartBg vmagent "$IWX_VMAGENT" -promscrape.config="$config" \
     -remoteWrite.url="$VM_URL/api/v1/write" -remoteWrite.tmpDataPath="$E2E_DIR/vmagent-queue" \
     -remoteWrite.flushInterval=1s -httpListenAddr="127.0.0.1:$PORT" -loggerLevel=WARN
   VMAGENT_PID=$LAST_PID
