@@ -15,11 +15,7 @@ constexpr const char* kEnergyMethod = ".wh.d9";
 constexpr const char* kVoltageMethod = ".volts.d2";
 
 iotawatt::Endpoint MakeEndpoint(const config::Config& config, const config::DeviceConfig& device) {
-  iotawatt::Endpoint endpoint{device.url, device.username, "", config.poll.timeout};
-  if (!device.password_file.empty()) {
-    endpoint.password = config::ReadPasswordFile(device);
-  }
-  return endpoint;
+  return {device.url, device.username, config::ReadDevicePassword(device), config.poll.timeout};
 }
 
 std::optional<ChannelKind> KindOfUnit(const std::string& unit) {
@@ -83,6 +79,10 @@ auto DeviceReader::Send(const std::string& what, Request request) {
       const auto now = std::chrono::steady_clock::now();
       stats_.busy += now - started;
       first_failure = first_failure.value_or(now);
+      // Credentials do not mend themselves: asking again only adds to the device's work.
+      if (error.reason() == iotawatt::FailureReason::kAuth) {
+        throw DeviceGaveUp("device " + device_.name + ": " + what + ": " + error.what());
+      }
       if (now - *first_failure >= options_.retry_deadline) {
         throw DeviceGaveUp("device " + device_.name + ": " + what + " failed for " +
                            std::to_string(options_.retry_deadline.count() / 1000) +

@@ -63,9 +63,7 @@ void ApplyVmConfig(const ParsedCommand& parsed, const config::Config& config,
     options.vm.query_url = parsed.Get("vm.url");
   }
   options.vm.username = vm.username;
-  if (!vm.password_file.empty()) {
-    options.vm.password = config::ReadPasswordFile(vm, config.source);
-  }
+  options.vm.password = config::ReadVictoriaMetricsPassword(vm, config.source);
   options.vm.timeout = vm.timeout;
   options.extra_labels = vm.extra_labels;
   options.reader.device_share = vm.device_share;

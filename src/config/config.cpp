@@ -29,8 +29,9 @@ using KeyList = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 8> kTopKeys = {
     "web", "poll", "state", "victoriametrics", "probe", "device", "labels", "derived"};
 constexpr std::array<std::string_view, 1> kProbeKeys = {"allowed_targets"};
-constexpr std::array<std::string_view, 7> kVictoriaMetricsKeys = {
-    "url", "query_url", "extra_labels", "username", "password_file", "timeout", "device_share"};
+constexpr std::array<std::string_view, 8> kVictoriaMetricsKeys = {
+    "url",           "query_url",    "extra_labels", "username",
+    "password_file", "password_env", "timeout",      "device_share"};
 constexpr std::array<std::string_view, 2> kStateKeys = {"file", "save_interval"};
 constexpr std::array<std::string_view, 2> kWebKeys = {"listen_address", "telemetry_path"};
 constexpr std::array<std::string_view, 3> kPollKeys = {"interval", "timeout", "status_interval"};
@@ -300,7 +301,7 @@ class Reader {
       // job and instance are the point here: they make history and scraped samples one series.
       vm.extra_labels = ReadLabels(*labels, "victoriametrics.extra_labels", true);
     }
-    ReadBasicAuth(table, vm);
+    ReadCredentials(table, "victoriametrics", "", {vm.username, vm.password_file, vm.password_env});
     ReadDuration(table, "timeout", "victoriametrics.timeout", kVmTimeoutRange, vm.timeout);
     ReadDeviceShare(table, vm);
   }
@@ -320,28 +321,6 @@ class Reader {
       url.pop_back();
     }
     return url;
-  }
-
-  void ReadBasicAuth(const toml::table& table, VictoriaMetricsConfig& vm) {
-    const auto* username = String(table, "username", "victoriametrics.username");
-    const auto* password_file = String(table, "password_file", "victoriametrics.password_file");
-    if ((username == nullptr) != (password_file == nullptr)) {
-      const auto* given = username != nullptr ? username : password_file;
-      Fail(*given,
-           username != nullptr ? "victoriametrics.username" : "victoriametrics.password_file",
-           Quote(given->get()) + " needs " + (username != nullptr ? "password_file" : "username") +
-               " too; expected both or neither");
-    }
-    if (username == nullptr) {
-      return;
-    }
-    if (username->get().empty() || password_file->get().empty()) {
-      Fail(username->get().empty() ? *username : *password_file,
-           username->get().empty() ? "victoriametrics.username" : "victoriametrics.password_file",
-           "empty value; expected a user name and a file name");
-    }
-    vm.username = username->get();
-    vm.password_file = RelativeToConfig(password_file->get());
   }
 
   void ReadDeviceShare(const toml::table& table, VictoriaMetricsConfig& vm) {
@@ -432,7 +411,8 @@ class Reader {
 
     device.url = ReadUrl(RequiredString(table, "url", key, "a URL such as \"http://iwatt5.local\""),
                          key + ".url");
-    ReadCredentials(table, key, device);
+    ReadCredentials(table, key, " (normally \"user\")",
+                    {device.username, device.password_file, device.password_env});
     ReadChannels(table, key, device.channels);
     if (const toml::table* labels = Table(table, "labels", key + ".labels")) {
       device.labels = ReadLabels(*labels, key + ".labels");
@@ -457,10 +437,51 @@ class Reader {
     return url;
   }
 
-  void ReadCredentials(const toml::table& table, const std::string& key, DeviceConfig& device) {
+  // The fields of one set of HTTP credentials: a user and its password's source.
+  struct CredentialFields {
+    std::string& username;
+    std::string& password_file;
+    std::string& password_env;
+  };
+
+  // username with password_file or password_env (one of them), or none of the three.
+  // `usual_user` completes "needs username too" hints, e.g. " (normally \"user\")".
+  void ReadCredentials(const toml::table& table, const std::string& key,
+                       const std::string& usual_user, CredentialFields fields) {
     const auto* username = String(table, "username", key + ".username");
     const auto* password_file = String(table, "password_file", key + ".password_file");
     const auto* password_env = String(table, "password_env", key + ".password_env");
+    CheckCredentialsComplete(key, usual_user, username, password_file, password_env);
+    if (username == nullptr) {
+      return;
+    }
+
+    if (username->get().empty()) {
+      Fail(*username, key + ".username", "empty username; expected a user name");
+    }
+    fields.username = username->get();
+    if (password_file != nullptr) {
+      if (password_file->get().empty()) {
+        Fail(*password_file, key + ".password_file", "empty path; expected a file name");
+      }
+      fields.password_file = RelativeToConfig(password_file->get());
+      return;
+    }
+    const std::string& variable = password_env->get();
+    if (!IsName(variable)) {
+      Fail(*password_env, key + ".password_env",
+           Quote(variable) +
+               " is not an environment variable name; expected letters, digits or '_', not "
+               "starting with a digit, such as \"IWX_PASSWORD\"");
+    }
+    fields.password_env = variable;
+  }
+
+  // A user needs exactly one password source and a password source needs a user.
+  void CheckCredentialsComplete(const std::string& key, const std::string& usual_user,
+                                const toml::value<std::string>* username,
+                                const toml::value<std::string>* password_file,
+                                const toml::value<std::string>* password_env) {
     if (password_file != nullptr && password_env != nullptr) {
       Fail(*password_env, key + ".password_env",
            "password_env " + Quote(password_env->get()) + " and password_file " +
@@ -471,39 +492,13 @@ class Reader {
            "username " + Quote(username->get()) +
                " needs password_file or password_env too; expected both or neither");
     }
-    if (password_file != nullptr && username == nullptr) {
-      Fail(*password_file, key + ".password_file",
-           "password_file " + Quote(password_file->get()) +
-               " needs username too (normally \"user\"); expected both or neither");
+    const auto* source = password_file != nullptr ? password_file : password_env;
+    if (source != nullptr && username == nullptr) {
+      const std::string name = password_file != nullptr ? "password_file" : "password_env";
+      Fail(*source, key + "." + name,
+           name + " " + Quote(source->get()) + " needs username too" + usual_user +
+               "; expected both or neither");
     }
-    if (password_env != nullptr && username == nullptr) {
-      Fail(*password_env, key + ".password_env",
-           "password_env " + Quote(password_env->get()) +
-               " needs username too (normally \"user\"); expected both or neither");
-    }
-    if (username == nullptr) {
-      return;
-    }
-
-    if (username->get().empty()) {
-      Fail(*username, key + ".username", "empty username; expected a name such as \"user\"");
-    }
-    device.username = username->get();
-    if (password_file != nullptr) {
-      if (password_file->get().empty()) {
-        Fail(*password_file, key + ".password_file", "empty path; expected a file name");
-      }
-      device.password_file = RelativeToConfig(password_file->get());
-      return;
-    }
-    const std::string& variable = password_env->get();
-    if (!IsName(variable)) {
-      Fail(*password_env, key + ".password_env",
-           Quote(variable) +
-               " is not an environment variable name; expected letters, digits or '_', not "
-               "starting with a digit, such as \"IWX_IWATT5_PASSWORD\"");
-    }
-    device.password_env = variable;
   }
 
   std::string RelativeToConfig(const std::string& path) const {
@@ -868,34 +863,40 @@ std::string FirstLine(const std::string& text) {
   return first_line;
 }
 
-}  // namespace
-
-std::string ReadPasswordFile(const DeviceConfig& device) {
-  return FirstLine(ReadFile(device.password_file, device.location, device.key + ".password_file",
-                            "password file"));
-}
-
-std::string ReadDevicePassword(const DeviceConfig& device) {
-  if (!device.password_file.empty()) {
-    return ReadPasswordFile(device);
+// The password of a set of credentials whose settings sit at `where` under `key`.
+std::string ReadPassword(const std::string& password_file, const std::string& password_env,
+                         const Location& where, const std::string& key, const std::string& whose) {
+  if (!password_file.empty()) {
+    return FirstLine(ReadFile(password_file, where, key + ".password_file", "password file"));
   }
-  if (device.password_env.empty()) {
+  if (password_env.empty()) {
     return "";
   }
-  const char* value = std::getenv(device.password_env.c_str());
+  const char* value = std::getenv(password_env.c_str());
   if (value == nullptr || *value == '\0') {
-    throw ConfigError(device.location, device.key + ".password_env",
-                      "environment variable " + Quote(device.password_env) + " is " +
-                          (value == nullptr ? "not set" : "empty") +
-                          "; expected it to hold the device's password");
+    throw ConfigError(where, key + ".password_env",
+                      "environment variable " + Quote(password_env) + " is " +
+                          (value == nullptr ? "not set" : "empty") + "; expected it to hold " +
+                          whose + " password");
   }
   return value;
 }
 
-std::string ReadPasswordFile(const VictoriaMetricsConfig& victoriametrics,
-                             const std::string& source) {
-  return FirstLine(ReadFile(victoriametrics.password_file, Location{source, 0, 0},
-                            "victoriametrics.password_file", "password file"));
+}  // namespace
+
+std::string ReadPasswordFile(const DeviceConfig& device) {
+  return ReadPassword(device.password_file, "", device.location, device.key, "the device's");
+}
+
+std::string ReadDevicePassword(const DeviceConfig& device) {
+  return ReadPassword(device.password_file, device.password_env, device.location, device.key,
+                      "the device's");
+}
+
+std::string ReadVictoriaMetricsPassword(const VictoriaMetricsConfig& victoriametrics,
+                                        const std::string& source) {
+  return ReadPassword(victoriametrics.password_file, victoriametrics.password_env,
+                      Location{source, 0, 0}, "victoriametrics", "VictoriaMetrics'");
 }
 
 }  // namespace iwx::config

@@ -143,10 +143,12 @@ struct VictoriaMetricsConfig {
   /// Labels added to every backfilled series, e.g. job and instance as vmagent sets them,
   /// so that history and live samples are one series.
   Labels extra_labels;
-  /// HTTP basic authentication; both or neither. A relative path is relative to the
-  /// configuration file.
+  /// HTTP basic authentication: a user and its password from a file (first line; a relative
+  /// path is relative to the configuration file) or an environment variable, as for a
+  /// device; all empty: none.
   std::string username;
   std::string password_file;
+  std::string password_env;
   /// Timeout of one HTTP request to VictoriaMetrics.
   std::chrono::milliseconds timeout{std::chrono::seconds{30}};
   /// Largest share of its time a device may spend answering backfill queries (0.01 to 1).
@@ -199,8 +201,10 @@ std::string ReadPasswordFile(const DeviceConfig& device);
 /// is empty.
 std::string ReadDevicePassword(const DeviceConfig& device);
 
-/// Same for the [victoriametrics] password file. \throw ConfigError
-std::string ReadPasswordFile(const VictoriaMetricsConfig& victoriametrics,
-                             const std::string& source);
+/// The [victoriametrics] basic-authentication password, from its password_file or its
+/// password_env variable; empty when neither is set. `source` is the configuration file.
+/// \throw ConfigError as ReadDevicePassword
+std::string ReadVictoriaMetricsPassword(const VictoriaMetricsConfig& victoriametrics,
+                                        const std::string& source);
 
 }  // namespace iwx::config

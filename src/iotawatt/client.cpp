@@ -195,7 +195,8 @@ httplib::Result Authenticate(const std::string& request, const Endpoint& endpoin
   if (!digest) {
     throw DeviceError(FailureReason::kAuth,
                       request + ": the device requires a password (HTTP 401, realm \"" +
-                          ChallengeRealm(first) + "\"); set username and password_file",
+                          ChallengeRealm(first) +
+                          "\"); set username and password_file or password_env",
                       kUnauthorized);
   }
   auto challenge = ParseDigestChallenge(header);
@@ -213,7 +214,7 @@ httplib::Result Authenticate(const std::string& request, const Endpoint& endpoin
   if (retry->status == kUnauthorized) {
     throw DeviceError(FailureReason::kAuth,
                       request + ": user \"" + endpoint.username + "\" was rejected by realm \"" +
-                          realm + "\"; check username and password_file",
+                          realm + "\"; check username and its password",
                       kUnauthorized);
   }
   return retry;

@@ -221,6 +221,41 @@ TEST_F(BackfillTest, rejects_bad_arguments_with_clear_messages) {
   }
 }
 
+TEST_F(BackfillTest, reads_a_device_with_digest_credentials_from_the_environment) {
+  auto installation = sim::DefaultInstallation(testing::kNow, testing::kHistoryDays);
+  for (auto& unit : installation.units) {
+    unit.user_password = unit.name == "iwatt5" ? "s3cret" : "";
+  }
+  simulator_ = std::make_unique<sim::Simulator>(std::move(installation),
+                                                sim::Clock::Fixed(testing::kNow * 1000));
+  simulator_->Start("127.0.0.1", 0);
+  StartVm(true);
+  std::string text = config_text_;
+  testing::Replace(
+      text, "name = \"iwatt5\"\n",
+      "name = \"iwatt5\"\nusername = \"user\"\npassword_env = \"IWX_TEST_PASSWORD\"\n");
+  config_ = config::ParseConfig(text, "test.toml");
+  const std::string path = ::testing::TempDir() + "/backfill-digest.jsonl";
+  Options options = MakeOptions(kLastMinute - 600, kLastMinute);
+  options.output_file = path;
+
+  ::unsetenv("IWX_TEST_PASSWORD");
+  EXPECT_THROW(RunBackfill(options), config::ConfigError);
+
+  // A rejected password stops the run at once rather than retrying for half an hour.
+  ::setenv("IWX_TEST_PASSWORD", "wrong", 1);
+  EXPECT_THROW(RunBackfill(options), DeviceGaveUp);
+
+  ::setenv("IWX_TEST_PASSWORD", "s3cret", 1);
+  const Summary summary = RunBackfill(options);
+  ::unsetenv("IWX_TEST_PASSWORD");
+  EXPECT_TRUE(summary.complete);
+  EXPECT_EQ(summary.retries, 0u);
+  std::ifstream file(path);
+  const std::string lines((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  EXPECT_NE(lines.find("\"device\":\"iwatt5\""), std::string::npos);
+}
+
 TEST_F(BackfillTest, writes_openmetrics_files_and_plans_without_writing) {
   StartVm(true);
   const std::string path = ::testing::TempDir() + "/backfill.om";

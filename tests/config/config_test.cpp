@@ -326,11 +326,11 @@ TEST(ParseConfig, rejects_bad_password_sources) {
       {device + "username = \"user\"\npassword_env = \"1PASS\"\n",
        "test.toml:5:16: device[1].password_env: \"1PASS\" is not an environment variable name; "
        "expected letters, digits or '_', not starting with a digit, such as "
-       "\"IWX_IWATT5_PASSWORD\""},
+       "\"IWX_PASSWORD\""},
       {device + "username = \"user\"\npassword_env = \"\"\n",
        "test.toml:5:16: device[1].password_env: \"\" is not an environment variable name; "
        "expected letters, digits or '_', not starting with a digit, such as "
-       "\"IWX_IWATT5_PASSWORD\""},
+       "\"IWX_PASSWORD\""},
   });
 }
 
@@ -577,6 +577,30 @@ device_share = 0.25
   EXPECT_DOUBLE_EQ(vm.device_share, 0.25);
 }
 
+TEST(ParseConfig, reads_the_victoriametrics_password_from_an_environment_variable) {
+  const Config config = ParseConfig(std::string(kDevice) +
+                                        "[victoriametrics]\nurl = \"http://vm:8428\"\n"
+                                        "username = \"backfill\"\npassword_env = \"IWX_VM_PASS\"\n",
+                                    "test.toml");
+  const auto& vm = config.victoriametrics;
+  EXPECT_EQ(vm.username, "backfill");
+  EXPECT_EQ(vm.password_env, "IWX_VM_PASS");
+
+  ::setenv("IWX_VM_PASS", "vm secret", 1);
+  EXPECT_EQ(ReadVictoriaMetricsPassword(vm, config.source), "vm secret");
+
+  ::unsetenv("IWX_VM_PASS");
+  try {
+    ReadVictoriaMetricsPassword(vm, config.source);
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "test.toml: victoriametrics.password_env: environment variable \"IWX_VM_PASS\" is "
+              "not set; expected it to hold VictoriaMetrics' password");
+  }
+  EXPECT_EQ(ReadVictoriaMetricsPassword(ParseConfig(kDevice, "t").victoriametrics, "t"), "");
+}
+
 TEST(ParseConfig, victoriametrics_defaults_query_url_to_url) {
   const Config config =
       ParseConfig(std::string(kDevice) + "[victoriametrics]\nurl = \"https://vm:8428\"\n", "t");
@@ -599,7 +623,7 @@ TEST(ParseConfig, rejects_bad_victoriametrics_values) {
        "\"http://127.0.0.1:8428\""},
       {"[victoriametrics]\nurl = \"http://vm:8428\"\nport = 1\n" + device,
        "test.toml:3:1: victoriametrics.port: unknown key \"port\"; expected one of url, "
-       "query_url, extra_labels, username, password_file, timeout, device_share"},
+       "query_url, extra_labels, username, password_file, password_env, timeout, device_share"},
       {"[victoriametrics]\nurl = \"http://vm:8428\"\nextra_labels = { device = \"x\" }\n" + device,
        "test.toml:3:18: victoriametrics.extra_labels.device: \"device\" is reserved: the "
        "exporter sets it"},
@@ -607,8 +631,11 @@ TEST(ParseConfig, rejects_bad_victoriametrics_values) {
        "test.toml:3:18: victoriametrics.extra_labels.1x: \"1x\" is not a valid label name; "
        "expected a letter or '_' followed by letters, digits or '_'"},
       {"[victoriametrics]\nurl = \"http://vm:8428\"\nusername = \"u\"\n" + device,
-       "test.toml:3:12: victoriametrics.username: \"u\" needs password_file too; expected "
-       "both or neither"},
+       "test.toml:3:12: victoriametrics.username: username \"u\" needs password_file or "
+       "password_env too; expected both or neither"},
+      {"[victoriametrics]\nurl = \"http://vm:8428\"\npassword_env = \"VM_PASS\"\n" + device,
+       "test.toml:3:16: victoriametrics.password_env: password_env \"VM_PASS\" needs username "
+       "too; expected both or neither"},
       {"[victoriametrics]\nurl = \"http://vm:8428\"\ndevice_share = 2\n" + device,
        "test.toml:3:16: victoriametrics.device_share: integer 2 is not a share; expected a "
        "number from 0.01 to 1 such as 0.5 (the device answers backfill queries at most half "

@@ -172,7 +172,7 @@ TEST(Client, wrong_password_is_an_auth_failure_naming_user_and_realm) {
   EXPECT_EQ(std::string(error.what()),
             "GET " + device.url() +
                 "/status?stats: user \"admin\" was rejected by realm \"Garage\"; check username "
-                "and password_file");
+                "and its password");
   EXPECT_EQ(client.request_count(), 2u);
 }
 
@@ -187,7 +187,7 @@ TEST(Client, missing_credentials_are_an_auth_failure) {
   EXPECT_EQ(std::string(error.what()),
             "GET " + device.url() +
                 "/query?show=series: the device requires a password (HTTP 401, realm \"Garage\"); "
-                "set username and password_file");
+                "set username and password_file or password_env");
 }
 
 TEST(Client, http_error_status_carries_status_and_body_excerpt) {
