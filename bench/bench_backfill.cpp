@@ -16,7 +16,7 @@
 //     before each run), and a count query after the run that checks that VictoriaMetrics
 //     holds every sample. Then the year once more into a gzip file, without
 //     victoria-metrics;
-//   per-channel: the same year read by the device client with the backfill's daily windows
+//   per-channel: the same year read by the device client with the backfill's windows
 //     and pages, all channels per request and then one channel per request;
 //   duty: a unit that takes --row-delay-us per /query row, read over --duty-days with the
 //     default device_share 0.5 behind a proxy that records when the unit was answering.
@@ -574,7 +574,7 @@ struct ReadFigures {
   double seconds = 0;
 };
 
-/// Reads `range` in the backfill's daily windows and pages of 1000 rows, each request
+/// Reads `range` in the backfill's windows and pages of 1000 rows, each request
 /// asking for the columns of one group.
 ReadFigures ReadInGroups(const std::string& url,
                          const std::vector<std::vector<std::string>>& groups,
@@ -583,13 +583,13 @@ ReadFigures ReadInGroups(const std::string& url,
   ReadFigures figures;
   const auto started = WallClock::now();
   for (const auto& columns : groups) {
-    for (const auto& window : backfill::SplitIntoWindows(range, kDaySeconds)) {
+    for (const auto& window : backfill::SplitIntoWindows(range, backfill::kWindowSeconds)) {
       iotawatt::QueryRequest request;
       request.columns = columns;
       request.group = "1m";
       request.begin = window.begin;
       request.end = window.end;
-      request.limit = 1000;
+      request.limit = backfill::kRowsPerPage;
       for (;;) {
         const auto page = client.Query(request);
         ++figures.requests;

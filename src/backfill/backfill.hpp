@@ -1,9 +1,10 @@
 // The backfill: reads devices' 1-minute history and writes it to VictoriaMetrics (or a
 // file) as the series the live exporter produces, so that history and live data are one.
 //
-// Devices are read in lockstep windows (UTC days), so that derived series spanning several
-// devices are joined minute by minute with bounded memory. A window is written as one
-// batch, and the next window is read only once the batch was accepted.
+// Devices are read in lockstep windows of one device page (1000 minutes), so that derived
+// series spanning several devices are joined minute by minute with bounded memory. A
+// window is written as one batch; the next window is read while it is imported, and
+// written only once the batch before it was accepted.
 #pragma once
 
 #include <chrono>
@@ -43,8 +44,8 @@ struct Options {
   RetryOptions vm_retry;
   ReaderOptions reader;
 
-  /// Length of the lockstep windows, one batch each.
-  int64_t window_seconds = kDaySeconds;
+  /// Length of the lockstep windows, one batch each; boundaries are multiples of it.
+  int64_t window_seconds = kWindowSeconds;
   /// Stop after this many batches (0: no limit); simulates an interruption in tests.
   int max_batches = 0;
   /// Progress bars (true) or log lines.

@@ -43,8 +43,8 @@ class DeviceGaveUp : public std::runtime_error {
 
 struct ReaderOptions {
   double device_share = 0.5;
-  /// Rows per /query page (the device's own default limit is 1000).
-  int rows_per_page = 1000;
+  /// Rows per /query page.
+  int rows_per_page = kRowsPerPage;
   std::chrono::milliseconds backoff_initial{std::chrono::seconds{1}};
   std::chrono::milliseconds backoff_max{std::chrono::minutes{1}};
   /// Give up when a request has failed for this long.

@@ -12,6 +12,12 @@ namespace iwx::backfill {
 
 inline constexpr int64_t kMinuteSeconds = 60;
 inline constexpr int64_t kDaySeconds = 86400;
+/// Rows of one /query page: the device's own default limit, which bounds how long one
+/// request keeps it from measuring.
+inline constexpr int kRowsPerPage = 1000;
+/// Windows of one full page each: a year of history is 526 requests, where UTC days (1440
+/// rows, a page and a part) would be 730.
+inline constexpr int64_t kWindowSeconds = kRowsPerPage * kMinuteSeconds;
 
 /// Minutes [begin, end) as UTC epoch seconds; both multiples of 60 in every use here.
 struct Span {
@@ -36,7 +42,7 @@ int64_t ParseTime(std::string_view text, std::string_view what);
 std::string FormatTime(int64_t seconds);
 
 /// Cuts a range into consecutive windows whose boundaries are multiples of
-/// `window_seconds` (UTC days for 86400); the first and last may be shorter.
+/// `window_seconds` since the epoch; the first and last may be shorter.
 std::vector<Span> SplitIntoWindows(Span range, int64_t window_seconds);
 
 /// The minutes of a window whose flag in `present` is false, as spans; minute i starts at

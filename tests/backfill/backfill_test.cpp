@@ -157,7 +157,7 @@ TEST_F(BackfillTest, repair_reads_only_the_missing_day_from_the_devices) {
   options.repair = true;
   EXPECT_TRUE(RunBackfill(options).complete);
 
-  // 1440 rows in pages of 1000, and the energy baseline.
+  // The day lies in two windows of 1000 minutes, a request each, and the energy baseline.
   EXPECT_EQ(simulator_->unit("iwatt5").stats().query_select - before, 3u);
   const Truth truth = ComputeTruth(from, from + 3 * day);
   ExpectMatches(truth, ExportGauges(CountSamples(truth)));
