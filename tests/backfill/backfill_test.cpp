@@ -32,8 +32,10 @@ TEST_F(BackfillTest, writes_every_logged_minute_of_every_series_as_the_simulator
   ExpectMatches(truth, gauges);
   ExpectDerivedEnergyFollowsPower(true);
   EXPECT_TRUE(summary.complete);
-  // One request per 1000-row page of each daily window, plus the energy baseline.
-  EXPECT_LE(simulator_->unit("iwatt5").stats().query_select, uint64_t(2 * (kDays + 1) + 1));
+  // One request per window of 1000 minutes, plus the energy baseline.
+  const auto windows = SplitIntoWindows({from, to}, kWindowSeconds).size();
+  EXPECT_EQ(windows, static_cast<size_t>(kDays * 1440 / 1000 + 1));
+  EXPECT_EQ(simulator_->unit("iwatt5").stats().query_select, windows + 1);
 
   // The outages 3 and 10 days ago are absent, not zero.
   const auto& mains = truth.series.at("iotawatt_power_watts|iwatt5|Mains_1");
