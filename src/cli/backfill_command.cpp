@@ -59,8 +59,14 @@ void ApplyVmConfig(const ParsedCommand& parsed, const config::Config& config,
   options.vm.import_url = vm.url;
   options.vm.query_url = vm.query_url;
   if (parsed.Has("vm.url")) {
-    options.vm.import_url = parsed.Get("vm.url");
-    options.vm.query_url = parsed.Get("vm.url");
+    const std::string flag = parsed.Get("vm.url");
+    const auto url = config::NormalizeVictoriaMetricsUrl(flag);
+    if (!url) {
+      throw UsageError("--vm.url: \"" + flag + "\" is not a supported URL; " +
+                       std::string(config::kVictoriaMetricsUrlForm));
+    }
+    options.vm.import_url = *url;
+    options.vm.query_url = *url;
   }
   options.vm.username = vm.username;
   options.vm.password = config::ReadVictoriaMetricsPassword(vm, config.source);

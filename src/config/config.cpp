@@ -307,20 +307,12 @@ class Reader {
   }
 
   std::string ReadVmUrl(const toml::value<std::string>& node, const std::string& key) {
-    std::string url = node.get();
-    const std::string_view view(url);
-    const bool http = view.starts_with("http://") && IsHttpRemainder(view.substr(7));
-    const bool https = view.starts_with("https://") && IsHttpRemainder(view.substr(8));
-    if (!http && !https) {
+    std::optional<std::string> url = NormalizeVictoriaMetricsUrl(node.get());
+    if (!url) {
       Fail(node, key,
-           Quote(url) +
-               " is not a supported URL; expected http[s]://HOST[:PORT][/PATH] such as "
-               "\"http://127.0.0.1:8428\" or \"http://vminsert:8480/insert/0/prometheus\"");
+           Quote(node.get()) + " is not a supported URL; " + std::string(kVictoriaMetricsUrlForm));
     }
-    while (url.ends_with('/')) {
-      url.pop_back();
-    }
-    return url;
+    return *url;
   }
 
   void ReadDeviceShare(const toml::table& table, VictoriaMetricsConfig& vm) {
@@ -891,6 +883,18 @@ std::string ReadPasswordFile(const DeviceConfig& device) {
 std::string ReadDevicePassword(const DeviceConfig& device) {
   return ReadPassword(device.password_file, device.password_env, device.location, device.key,
                       "the device's");
+}
+
+std::optional<std::string> NormalizeVictoriaMetricsUrl(std::string_view url) {
+  const bool http = url.starts_with("http://") && IsHttpRemainder(url.substr(7));
+  const bool https = url.starts_with("https://") && IsHttpRemainder(url.substr(8));
+  if (!http && !https) {
+    return std::nullopt;
+  }
+  while (url.ends_with('/')) {
+    url.remove_suffix(1);
+  }
+  return std::string(url);
 }
 
 std::string ReadVictoriaMetricsPassword(const VictoriaMetricsConfig& victoriametrics,

@@ -201,6 +201,14 @@ std::string ReadPasswordFile(const DeviceConfig& device);
 /// is empty.
 std::string ReadDevicePassword(const DeviceConfig& device);
 
+/// What a VictoriaMetrics URL must look like, to complete error messages.
+inline constexpr std::string_view kVictoriaMetricsUrlForm =
+    "expected http[s]://HOST[:PORT][/PATH] such as \"http://127.0.0.1:8428\" or "
+    "\"http://vminsert:8480/insert/0/prometheus\"";
+
+/// `url` without trailing '/' when it has the form above; nullopt otherwise.
+std::optional<std::string> NormalizeVictoriaMetricsUrl(std::string_view url);
+
 /// The [victoriametrics] basic-authentication password, from its password_file or its
 /// password_env variable; empty when neither is set. `source` is the configuration file.
 /// \throw ConfigError as ReadDevicePassword

@@ -10,6 +10,7 @@ Main() {
   CheckHelp
   CheckVersion
   CheckBadConfig
+  CheckBackfillUsage
   CheckServe
   CheckDemo
   Log "PASS"
@@ -79,6 +80,31 @@ CheckServe() {
     WaitExporterData 30
     StopWithin "$EXPORTER_PID" "$signal" 1500
   done
+}
+
+# Bad backfill flags: exit 2 with a message naming the flag, before any unit is contacted
+# (the configured one does not exist, so contacting it would hang in retries).
+CheckBackfillUsage() {
+  local config="$E2E_DIR/backfill.toml"
+  printf '[[device]]\nname = "iwatt5"\nurl = "http://127.0.0.1:9"\n' >"$config"
+  ExpectUsageError '--vm.url: "ftp://vm" is not a supported URL; expected http[s]://' \
+    backfill --config.file="$config" --vm.url=ftp://vm
+  ExpectUsageError '--format: unknown format "csv"; expected vm or openmetrics' \
+    backfill --config.file="$config" --format=csv --vm.url=http://127.0.0.1:9
+  ExpectUsageError '--output cannot be combined with --resume' \
+    backfill --config.file="$config" --output="$E2E_DIR/out.jsonl" --resume
+  ExpectUsageError 'no VictoriaMetrics URL: set url in [victoriametrics] of' \
+    backfill --config.file="$config"
+  Log "ok: bad backfill flags -> exit 2"
+}
+
+# Runs the exporter with ARGS and fails unless it exits 2 printing MESSAGE.
+ExpectUsageError() {
+  local message="$1"
+  shift
+  Run "$@"
+  [[ $RC == 2 ]] || Fail "'$*' exited $RC, expected 2: $OUT"
+  grep -qF -- "$message" <<<"$OUT" || Fail "'$*' printed '$OUT', expected '$message'"
 }
 
 # Sends SIG to PID (a child of this shell) and fails unless it exits with status 0 within
