@@ -4,10 +4,12 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
-#include <map>
 #include <memory>
+#include <optional>
 
+#include "backfill/holdings.hpp"
 #include "backfill/progress.hpp"
+#include "backfill/slots.hpp"
 #include "derived/resolver.hpp"
 #include "iotawatt/energy.hpp"
 #include "log/log.hpp"
@@ -17,58 +19,27 @@ namespace iwx::backfill {
 
 namespace {
 
+using detail::IsEnergy;
+using detail::SeriesKey;
+using detail::Slot;
+using detail::SlotKind;
+using detail::VmHoldings;
+
 const log::Logger kLog("backfill");
 
 constexpr double kNanoWhPerWh = 1e9;
 constexpr double kJoulesPerNanoWh = 3.6e-6;
 // A minute's Wh as average watts: Wh * 3600 s/h / 60 s.
 constexpr double kWattsPerWhPerMinute = 60;
-constexpr int64_t kMsPerMinute = kMinuteSeconds * 1000;
 // The device writes the record that closes a minute at the minute's end; leave it a moment.
 constexpr int64_t kSettleSeconds = 5;
 // Missing minutes closer than this are read with one request.
 constexpr int64_t kMergeMinutes = 10;
 // For --plan: a guess of the device's time per 1-minute row.
 constexpr double kAssumedSecondsPerRow = 0.002;
-constexpr const char* kMetricsRegex =
-    "iotawatt_power_watts|iotawatt_voltage_volts|iotawatt_derived_power_watts|"
-    "iotawatt_energy_joules_total|iotawatt_derived_energy_joules_total";
-constexpr const char* kEnergyRegex =
-    "iotawatt_energy_joules_total|iotawatt_derived_energy_joules_total";
 // Like the live exporter, each positive minute counts the allowance of its 12 records less.
 constexpr int64_t kAllowanceNwhPerMinute =
     iotawatt::kRoundingAllowanceNwh * iotawatt::kRecordsPerMinute;
-constexpr int64_t kNoCutoff = std::numeric_limits<int64_t>::max();
-// How long a resume waits for samples VictoriaMetrics accepted to become visible (it
-// flushes every second; new series can stay hidden for up to 10 s).
-constexpr auto kVisibilityWait = std::chrono::seconds{15};
-constexpr auto kVisibilityPoll = std::chrono::milliseconds{200};
-
-enum class SlotKind { kChannel, kEnergy, kDerived, kDerivedEnergy };
-
-bool IsEnergy(SlotKind kind) {
-  return kind == SlotKind::kEnergy || kind == SlotKind::kDerivedEnergy;
-}
-
-// One series the backfill writes, and what VictoriaMetrics already holds of it.
-struct Slot {
-  SlotKind kind = SlotKind::kChannel;
-  size_t device = 0;
-  size_t channel = 0;
-  size_t derived = 0;
-  std::string metric;
-  config::Labels labels;
-  // Resume: VictoriaMetrics holds this series up to here (ms; -1: nothing).
-  int64_t written_until_ms = -1;
-  // Its newest sample was scraped from the live exporter (not minute-aligned).
-  bool live = false;
-  // Gap mode: which minutes of the current window VictoriaMetrics holds.
-  std::vector<bool> present;
-  // Energy: the first sample of the live exporter (ms); nothing is written from there on.
-  // (The live exporter's derived counters start at zero; VictoriaMetrics' increase() reads
-  // the step down to them as a counter reset and counts correctly across it.)
-  int64_t cutoff_ms = kNoCutoff;
-};
 
 struct DeviceState {
   const config::DeviceConfig* config = nullptr;
@@ -86,42 +57,6 @@ struct DeviceState {
   std::vector<std::vector<std::pair<int64_t, double>>> energy_samples;
   std::vector<int32_t> row_of_minute;
 };
-
-std::string LabelKey(config::Labels labels) {
-  std::sort(labels.begin(), labels.end());
-  std::string key;
-  for (const auto& [name, value] : labels) {
-    key += name + '\x1f' + value + '\x1e';
-  }
-  return key;
-}
-
-std::string Selector(const std::string& name_matcher, const config::Labels& labels) {
-  std::string selector = "{" + name_matcher;
-  for (const auto& [name, value] : labels) {
-    std::string escaped;
-    for (const char c : value) {
-      escaped += (c == '"' || c == '\\') ? std::string{'\\', c} : std::string{c};
-    }
-    selector += "," + name + "=\"" + escaped + "\"";
-  }
-  return selector + "}";
-}
-
-// Identifies a series in Summary::newest_written_ms and Options::acknowledged_ms.
-std::string SeriesKey(const std::string& metric, const config::Labels& labels) {
-  return Selector("__name__=\"" + metric + "\"", labels);
-}
-
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-double ParseNumber(const nlohmann::json& text) {
-  return std::stod(text.get<std::string>());
-}
 
 class VmSink : public backfill::Sink {
  public:
@@ -155,6 +90,7 @@ class Runner {
 
     std::unique_ptr<backfill::Sink> sink = OpenSink();
     if (vm_) {
+      holdings_.emplace(*vm_, options_, slots_);
       Preflight();
     }
     WriteWindows(*sink);
@@ -288,7 +224,6 @@ class Runner {
     slot.labels = std::move(labels);
     slot.labels.insert(slot.labels.end(), options_.extra_labels.begin(),
                        options_.extra_labels.end());
-    slot_by_key_[LabelKey(slot.labels)] = slots_.size();
     slots_.push_back(std::move(slot));
     return slots_.size() - 1;
   }
@@ -325,74 +260,23 @@ class Runner {
   // Checks that VictoriaMetrics answers, warns about flags that lose or duplicate data,
   // and learns what it already holds.
   void Preflight() {
-    vm_->Query("1", static_cast<double>(NowSeconds()));
+    holdings_->Ping();
     if (!options_.quiet) {
-      CheckFlags();
+      holdings_->CheckFlags(overall_.begin);
     }
     if (options_.resume || options_.repair) {
-      LoadWrittenUntil();
+      FindReadStart();
     }
-    LoadEnergyCutoffs();
+    holdings_->LoadEnergyCutoffs(overall_);
     gap_mode_ = gap_mode_ || options_.repair;
     LoadDerivedAnchors();
   }
 
-  void CheckFlags() {
-    const auto flags = vm_->Flags();
-    if (flags.empty()) {
-      return;
-    }
-    // /flags lists the flags that were set. A single node without -retentionPeriod keeps
-    // one month; in a cluster, the retention is vmstorage's, which is not asked here.
-    const bool cluster = options_.vm.import_url.find("/insert/") != std::string::npos;
-    const auto retention = flags.find("-retentionPeriod");
-    const std::string period_text = retention != flags.end() ? retention->second : "1";
-    const auto period = cluster ? std::nullopt : ParseRetention(period_text);
-    const int64_t age = NowSeconds() - overall_.begin;
-    if (period && age > period->count()) {
-      kLog.Warning(
-          "range is older than the retention of victoriametrics, which drops such "
-          "samples silently; raise -retentionPeriod",
-          {{"retention", period_text}, {"from", FormatTime(overall_.begin)}});
-    }
-    const auto dedup = flags.find("-dedup.minScrapeInterval");
-    if (dedup == flags.end() || dedup->second == "0s" || dedup->second == "0") {
-      kLog.Warning(
-          "victoriametrics runs without deduplication: a re-run stores duplicates; "
-          "start it with -dedup.minScrapeInterval=1ms");
-    }
-  }
-
-  std::string AllSeriesSelector() const {
-    return Selector("__name__=~\"" + std::string(kMetricsRegex) + "\"", options_.extra_labels);
-  }
-
-  Slot* FindSlot(const nlohmann::json& metric) {
-    config::Labels labels;
-    for (const auto& [name, value] : metric.items()) {
-      if (name != "__name__") {
-        labels.emplace_back(name, value.get<std::string>());
-      }
-    }
-    const auto found = slot_by_key_.find(LabelKey(labels));
-    return found == slot_by_key_.end() ? nullptr : &slots_[found->second];
-  }
-
-  // The newest sample of every series. Minute-aligned newest samples are the backfill's
-  // own: continue after them. Any other newest sample was scraped from the live exporter;
-  // then what is missing is found per window from counts (gap mode).
-  void LoadWrittenUntil() {
-    const auto deadline = std::chrono::steady_clock::now() + kVisibilityWait;
-    while (!LoadNewestSamples()) {
-      if (std::chrono::steady_clock::now() >= deadline) {
-        kLog.Warning("victoriametrics does not show samples it accepted; writing them again",
-                     {{"waited_seconds", static_cast<int64_t>(kVisibilityWait.count())}});
-        break;
-      }
-      if (!stop_.SleepFor(kVisibilityPoll)) {
-        throw Interrupted("stopped while waiting for victoriametrics to show written samples");
-      }
-    }
+  // Reading starts after the newest sample of every series this run can produce, unless
+  // live samples among them call for gap mode.
+  void FindReadStart() {
+    const bool live = holdings_->LoadWrittenUntil(stop_);
+    gap_mode_ = gap_mode_ || live;
 
     read_start_ = overall_.end;
     for (const auto& slot : slots_) {
@@ -415,53 +299,8 @@ class Runner {
     }
   }
 
-  // The newest sample of every series; false while a sample this process wrote earlier
-  // (options_.acknowledged_ms) is not visible yet.
-  bool LoadNewestSamples() {
-    const auto result = vm_->Query("tlast_over_time(" + AllSeriesSelector() + "[3650d])",
-                                   static_cast<double>(NowSeconds()));
-    for (const auto& entry : result) {
-      Slot* slot = FindSlot(entry.at("metric"));
-      if (slot == nullptr) {
-        continue;
-      }
-      slot->written_until_ms = std::llround(ParseNumber(entry.at("value").at(1)) * 1000);
-      slot->live = slot->written_until_ms % kMsPerMinute != 0;
-      gap_mode_ = gap_mode_ || slot->live;
-    }
-
-    for (const auto& slot : slots_) {
-      const auto acknowledged = options_.acknowledged_ms.find(SeriesKey(slot.metric, slot.labels));
-      if (acknowledged != options_.acknowledged_ms.end() &&
-          slot.written_until_ms < acknowledged->second) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  // The live exporter's energy counters integrate on their own; two integrations in one
-  // series can seem to decrease (a counter reset), so the backfill stops at the first live
-  // sample.
-  void LoadEnergyCutoffs() {
-    const int64_t span = overall_.end - overall_.begin + kMinuteSeconds;
-    const auto result = vm_->Query(
-        "tfirst_over_time(" +
-            Selector("__name__=~\"" + std::string(kEnergyRegex) + "\"", options_.extra_labels) +
-            "[" + std::to_string(span) + "s])",
-        static_cast<double>(overall_.end));
-    for (const auto& entry : result) {
-      Slot* slot = FindSlot(entry.at("metric"));
-      const int64_t first_ms = std::llround(ParseNumber(entry.at("value").at(1)) * 1000);
-      if (slot != nullptr && first_ms % kMsPerMinute != 0) {
-        slot->cutoff_ms = first_ms;
-      }
-    }
-  }
-
-  // A derived counter integrates the minutes the backfill reads, so it continues from the
-  // newest sample VictoriaMetrics holds before the first minute read: that sample's value
-  // plus the energy of its minute (the derived power written with it).
+  // Derived energy counters continue from what VictoriaMetrics holds before the first
+  // minute read.
   void LoadDerivedAnchors() {
     if (derived_slots_.empty()) {
       return;
@@ -472,46 +311,12 @@ class Runner {
       Note("derived energy is not backfilled when filling gaps");
       return;
     }
-    const double before = static_cast<double>(std::max(read_start_, overall_.begin)) - 0.001;
-    const auto energy = NewestSamples(kDerivedEnergyMetric, before);
-    const auto power = NewestSamples(kDerivedMetric, before);
-    for (size_t k = 0; k < derived_slots_.size(); ++k) {
-      const auto counted = energy.find(derived_energy_slots_[k]);
-      const auto watts = power.find(derived_slots_[k]);
-      if (counted == energy.end()) {
-        continue;  // nothing earlier: the counter starts at zero
-      }
-      const bool same_minute = watts != power.end() && watts->second.ms == counted->second.ms;
-      derived_joules_[k] =
-          counted->second.value + (same_minute ? watts->second.value * kMinuteSeconds : 0);
-      // Power went on where energy stopped: an earlier run saw a negative minute.
-      derived_negative_[k] = watts != power.end() && watts->second.ms > counted->second.ms;
+    const auto anchors = holdings_->LoadDerivedAnchors(derived_slots_, derived_energy_slots_,
+                                                       std::max(read_start_, overall_.begin));
+    for (size_t k = 0; k < anchors.size(); ++k) {
+      derived_joules_[k] = anchors[k].joules;
+      derived_negative_[k] = anchors[k].negative;
     }
-  }
-
-  struct Sample {
-    int64_t ms = 0;
-    double value = 0;
-  };
-
-  // The newest sample before `time` of each series of `metric`, by slot.
-  std::map<size_t, Sample> NewestSamples(const char* metric, double time) {
-    const std::string selector =
-        Selector("__name__=\"" + std::string(metric) + "\"", options_.extra_labels) + "[3650d]";
-    std::map<size_t, Sample> samples;
-    for (const auto& entry : vm_->Query("last_over_time(" + selector + ")", time)) {
-      if (const Slot* slot = FindSlot(entry.at("metric"))) {
-        samples[static_cast<size_t>(slot - slots_.data())].value =
-            ParseNumber(entry.at("value").at(1));
-      }
-    }
-    for (const auto& entry : vm_->Query("tlast_over_time(" + selector + ")", time)) {
-      if (const Slot* slot = FindSlot(entry.at("metric"))) {
-        samples[static_cast<size_t>(slot - slots_.data())].ms =
-            std::llround(ParseNumber(entry.at("value").at(1)) * 1000);
-      }
-    }
-    return samples;
   }
 
   void WriteWindows(backfill::Sink& sink) {
@@ -537,7 +342,7 @@ class Runner {
         continue;
       }
       if (gap_mode_) {
-        LoadPresence(window);
+        holdings_->LoadPresence(window);
       }
       ReadWindow(window);
       const Batch batch = BuildBatch(window);
@@ -566,52 +371,6 @@ class Runner {
       const Span& range = devices_[d].range;
       const Span part{std::max(window.begin, range.begin), std::min(window.end, range.end)};
       progress.Advance(d, part.minutes());
-    }
-  }
-
-  // Gap mode: which minutes of the window VictoriaMetrics holds, per series; first coarse
-  // (one count per series), then exact (an export) only for incomplete series.
-  void LoadPresence(Span window) {
-    const size_t minutes = static_cast<size_t>(window.minutes());
-    std::vector<int64_t> counts(slots_.size(), 0);
-    const auto result = vm_->Query("count_over_time(" + AllSeriesSelector() + "[" +
-                                       std::to_string(window.end - window.begin) + "s])",
-                                   static_cast<double>(window.end) - 0.001);
-    for (const auto& entry : result) {
-      if (Slot* slot = FindSlot(entry.at("metric"))) {
-        counts[static_cast<size_t>(slot - slots_.data())] =
-            std::llround(ParseNumber(entry.at("value").at(1)));
-      }
-    }
-
-    for (size_t s = 0; s < slots_.size(); ++s) {
-      Slot& slot = slots_[s];
-      // One sample per minute is complete, unless live samples (several per minute) may
-      // add up to the same count with minutes missing.
-      const bool complete = counts[s] == static_cast<int64_t>(minutes) && !slot.live;
-      slot.present.assign(minutes, complete);
-      if (counts[s] == 0 || complete) {
-        continue;
-      }
-      vm_->Export(Selector("__name__=\"" + slot.metric + "\"", slot.labels),
-                  static_cast<double>(window.begin), static_cast<double>(window.end) - 0.001,
-                  [&](const nlohmann::json& line) { MarkPresent(slot, window, line); });
-    }
-  }
-
-  // Any sample inside a minute makes it present: a minute the live exporter was scraped in
-  // needs no backfilled average on top of its own samples.
-  void MarkPresent(Slot& slot, Span window, const nlohmann::json& line) {
-    for (const auto& timestamp : line.at("timestamps")) {
-      const int64_t ms = timestamp.get<int64_t>();
-      if (ms % kMsPerMinute != 0 && IsEnergy(slot.kind)) {
-        // Where the live counter begins.
-        slot.cutoff_ms = std::min(slot.cutoff_ms, ms);
-      }
-      const int64_t offset_ms = ms - window.begin * 1000;
-      if (offset_ms >= 0 && offset_ms < static_cast<int64_t>(slot.present.size()) * kMsPerMinute) {
-        slot.present[static_cast<size_t>(offset_ms / kMsPerMinute)] = true;
-      }
     }
   }
 
@@ -916,8 +675,8 @@ class Runner {
   std::vector<double> derived_joules_;
   std::vector<bool> derived_negative_;
   bool derived_energy_ = true;
-  std::map<std::string, size_t> slot_by_key_;
   std::unique_ptr<VmClient> vm_;
+  std::optional<VmHoldings> holdings_;
   Summary summary_;
 };
 
