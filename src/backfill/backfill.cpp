@@ -338,7 +338,7 @@ class Runner {
         break;
       }
       if (window.end <= read_start_) {
-        AdvanceProgress(progress, window);
+        AdvanceProgress(progress, window, false);
         continue;
       }
       if (gap_mode_) {
@@ -352,7 +352,7 @@ class Runner {
         summary_.samples += batch.samples();
         RecordNewest(batch);
       }
-      AdvanceProgress(progress, window);
+      AdvanceProgress(progress, window, true);
     }
     progress.Finish();
   }
@@ -366,11 +366,15 @@ class Runner {
     }
   }
 
-  void AdvanceProgress(Progress& progress, Span window) {
+  void AdvanceProgress(Progress& progress, Span window, bool read) {
     for (size_t d = 0; d < devices_.size(); ++d) {
       const Span& range = devices_[d].range;
       const Span part{std::max(window.begin, range.begin), std::min(window.end, range.end)};
-      progress.Advance(d, part.minutes());
+      if (read) {
+        progress.Advance(d, part.minutes());
+      } else {
+        progress.Skip(d, part.minutes());
+      }
     }
   }
 
