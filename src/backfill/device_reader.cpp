@@ -80,7 +80,8 @@ auto DeviceReader::Send(const std::string& what, Request request) {
       stats_.busy += now - started;
       first_failure = first_failure.value_or(now);
       // Credentials do not mend themselves: asking again only adds to the device's work.
-      if (error.reason() == iotawatt::FailureReason::kAuth) {
+      if (error.reason() == iotawatt::FailureReason::kAuth ||
+          options_.retry_deadline.count() <= 0) {
         throw DeviceGaveUp("device " + device_.name + ": " + what + ": " + error.what());
       }
       if (now - *first_failure >= options_.retry_deadline) {

@@ -47,7 +47,7 @@ struct ReaderOptions {
   int rows_per_page = kRowsPerPage;
   std::chrono::milliseconds backoff_initial{std::chrono::seconds{1}};
   std::chrono::milliseconds backoff_max{std::chrono::minutes{1}};
-  /// Give up when a request has failed for this long.
+  /// Give up when a request has failed for this long; zero: at the first failure.
   std::chrono::milliseconds retry_deadline{std::chrono::minutes{30}};
 };
 

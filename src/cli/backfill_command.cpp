@@ -122,6 +122,10 @@ backfill::Options BackfillOptionsFromFlags(const ParsedCommand& parsed,
   options.resume = parsed.Has("resume") && parsed.Get("resume") != "false";
   options.repair = parsed.Has("repair") && parsed.Get("repair") != "false";
   options.plan = parsed.Has("plan") && parsed.Get("plan") != "false";
+  if (options.plan) {
+    // A plan is a quick look: a unit that does not answer is reported, not waited for.
+    options.reader.retry_deadline = std::chrono::milliseconds{0};
+  }
   options.output_file = parsed.Get("output");
   options.progress_bars = isatty(STDERR_FILENO) != 0;
 

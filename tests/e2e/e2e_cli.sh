@@ -96,6 +96,12 @@ CheckBackfillUsage() {
   ExpectUsageError 'no VictoriaMetrics URL: set url in [victoriametrics] of' \
     backfill --config.file="$config"
   Log "ok: bad backfill flags -> exit 2"
+
+  # A plan reports a unit that does not answer at once instead of retrying it.
+  Run backfill --config.file="$config" --plan
+  [[ $RC == 1 ]] || Fail "--plan with an unreachable unit exited $RC, expected 1: $OUT"
+  grep -qF 'device iwatt5: /status: ' <<<"$OUT" || Fail "--plan did not name the unit: $OUT"
+  Log "ok: --plan with an unreachable unit -> exit 1 at once"
 }
 
 # Runs the exporter with ARGS and fails unless it exits 2 printing MESSAGE.
