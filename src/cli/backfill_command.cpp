@@ -71,6 +71,7 @@ void ApplyVmConfig(const ParsedCommand& parsed, const config::Config& config,
   options.vm.username = vm.username;
   options.vm.password = config::ReadVictoriaMetricsPassword(vm, config.source);
   options.vm.timeout = vm.timeout;
+  options.vm.gzip = vm.compress;
   options.extra_labels = vm.extra_labels;
   options.reader.device_share = vm.device_share;
   options.vm_retry.deadline = DurationFlag(parsed, "vm.retry-deadline");

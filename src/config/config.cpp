@@ -29,9 +29,9 @@ using KeyList = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 8> kTopKeys = {
     "web", "poll", "state", "victoriametrics", "probe", "device", "labels", "derived"};
 constexpr std::array<std::string_view, 1> kProbeKeys = {"allowed_targets"};
-constexpr std::array<std::string_view, 8> kVictoriaMetricsKeys = {
-    "url",           "query_url",    "extra_labels", "username",
-    "password_file", "password_env", "timeout",      "device_share"};
+constexpr std::array<std::string_view, 9> kVictoriaMetricsKeys = {
+    "url",          "query_url", "extra_labels", "username", "password_file",
+    "password_env", "timeout",   "device_share", "compress"};
 constexpr std::array<std::string_view, 2> kStateKeys = {"file", "save_interval"};
 constexpr std::array<std::string_view, 2> kWebKeys = {"listen_address", "telemetry_path"};
 constexpr std::array<std::string_view, 3> kPollKeys = {"interval", "timeout", "status_interval"};
@@ -304,6 +304,9 @@ class Reader {
     ReadCredentials(table, "victoriametrics", "", {vm.username, vm.password_file, vm.password_env});
     ReadDuration(table, "timeout", "victoriametrics.timeout", kVmTimeoutRange, vm.timeout);
     ReadDeviceShare(table, vm);
+    if (const toml::node* compress = table.get("compress")) {
+      vm.compress = ExpectBool(*compress, "victoriametrics.compress");
+    }
   }
 
   std::string ReadVmUrl(const toml::value<std::string>& node, const std::string& key) {
@@ -706,6 +709,13 @@ class Reader {
                DescribeValue(*node));
     }
     return node == nullptr ? nullptr : node->as_array();
+  }
+
+  bool ExpectBool(const toml::node& node, const std::string& key) {
+    if (!node.is_boolean()) {
+      Fail(node, key, DescribeValue(node) + " is not a boolean; expected true or false");
+    }
+    return node.as_boolean()->get();
   }
 
   const toml::value<std::string>* String(const toml::table& parent, std::string_view name,

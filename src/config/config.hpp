@@ -153,6 +153,9 @@ struct VictoriaMetricsConfig {
   std::chrono::milliseconds timeout{std::chrono::seconds{30}};
   /// Largest share of its time a device may spend answering backfill queries (0.01 to 1).
   double device_share = 0.5;
+  /// Gzip imports; unset: unless url names a loopback address, where compressing only
+  /// costs CPU time (set true for a tunnel to a remote VictoriaMetrics).
+  std::optional<bool> compress;
 };
 
 /// The /probe endpoint (multi-target mode: the scraper names the device).

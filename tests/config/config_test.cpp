@@ -564,6 +564,7 @@ username = "backfill"
 password_file = "vm.pass"
 timeout = "1m"
 device_share = 0.25
+compress = true
 )toml",
                                     "/etc/iwx/config.toml");
 
@@ -575,6 +576,7 @@ device_share = 0.25
   EXPECT_EQ(vm.password_file, "/etc/iwx/vm.pass");
   EXPECT_EQ(vm.timeout, 1min);
   EXPECT_DOUBLE_EQ(vm.device_share, 0.25);
+  EXPECT_EQ(vm.compress, true);
 }
 
 TEST(ParseConfig, reads_the_victoriametrics_password_from_an_environment_variable) {
@@ -608,6 +610,7 @@ TEST(ParseConfig, victoriametrics_defaults_query_url_to_url) {
   EXPECT_EQ(config.victoriametrics.query_url, "https://vm:8428");
   EXPECT_EQ(config.victoriametrics.timeout, 30s);
   EXPECT_DOUBLE_EQ(config.victoriametrics.device_share, 0.5);
+  EXPECT_FALSE(config.victoriametrics.compress.has_value());
   EXPECT_TRUE(ParseConfig(kDevice, "t").victoriametrics.url.empty());
 }
 
@@ -623,7 +626,8 @@ TEST(ParseConfig, rejects_bad_victoriametrics_values) {
        "\"http://127.0.0.1:8428\""},
       {"[victoriametrics]\nurl = \"http://vm:8428\"\nport = 1\n" + device,
        "test.toml:3:1: victoriametrics.port: unknown key \"port\"; expected one of url, "
-       "query_url, extra_labels, username, password_file, password_env, timeout, device_share"},
+       "query_url, extra_labels, username, password_file, password_env, timeout, device_share, "
+       "compress"},
       {"[victoriametrics]\nurl = \"http://vm:8428\"\nextra_labels = { device = \"x\" }\n" + device,
        "test.toml:3:18: victoriametrics.extra_labels.device: \"device\" is reserved: the "
        "exporter sets it"},
@@ -636,6 +640,9 @@ TEST(ParseConfig, rejects_bad_victoriametrics_values) {
       {"[victoriametrics]\nurl = \"http://vm:8428\"\npassword_env = \"VM_PASS\"\n" + device,
        "test.toml:3:16: victoriametrics.password_env: password_env \"VM_PASS\" needs username "
        "too; expected both or neither"},
+      {"[victoriametrics]\nurl = \"http://vm:8428\"\ncompress = \"yes\"\n" + device,
+       "test.toml:3:12: victoriametrics.compress: string \"yes\" is not a boolean; expected "
+       "true or false"},
       {"[victoriametrics]\nurl = \"http://vm:8428\"\ndevice_share = 2\n" + device,
        "test.toml:3:16: victoriametrics.device_share: integer 2 is not a share; expected a "
        "number from 0.01 to 1 such as 0.5 (the device answers backfill queries at most half "
