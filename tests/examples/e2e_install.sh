@@ -31,7 +31,7 @@ CheckInstalledFiles() {
   unit="$root$UNIT_DIR/iotawatt_exporter.service"
   [[ -f "$unit" ]] || Fail "no systemd unit in $UNIT_DIR"
   grep -q "^ExecStart=$BIN_DIR/iotawatt_exporter serve --config.file=$CONFIG_DIR/config.toml" \
-    "$unit" || Fail "the unit's ExecStart does not name the installed paths: $(grep ExecStart "$unit")"
+    "$unit" || Fail "the unit's ExecStart names other paths: $(grep ExecStart "$unit")"
   Log "ok: binary, configuration and unit installed"
 }
 

@@ -98,6 +98,10 @@ def dashboard_queries(path):
     return queries
 
 
+def indent_of(line):
+    return len(line) - len(line.lstrip())
+
+
 def rule_queries(path):
     """Reads `- record:`/`- alert:` names and their `expr:` (plain or a >-, |, > block)."""
     lines = path.read_text().splitlines()
@@ -115,7 +119,7 @@ def rule_queries(path):
             if value in (">", ">-", "|", "|-"):
                 block = []
                 while i + 1 < len(lines) and (not lines[i + 1].strip() or
-                                              len(lines[i + 1]) - len(lines[i + 1].lstrip()) > indent):
+                                              indent_of(lines[i + 1]) > indent):
                     i += 1
                     block.append(lines[i].strip())
                 value = " ".join(part for part in block if part)
