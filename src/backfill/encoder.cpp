@@ -79,7 +79,7 @@ char* WriteNumber(char* out, int64_t value) {
   return std::to_chars(out, out + kMaxNumberChars, value).ptr;
 }
 
-// A comma-separated list written straight into `out`: a day of one unit is some 40,000
+// A comma-separated list written straight into `out`: a window of one unit is some 27,000
 // samples, and a temporary string per number (util::FormatDouble, std::to_string) took a
 // third of the encoding time.
 template <typename Number>

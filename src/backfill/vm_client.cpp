@@ -183,14 +183,6 @@ VmClient::~VmClient() {
   }
 }
 
-void VmClient::Import(const std::string& json_lines) {
-  if (gzip_) {
-    Post(Gzip(json_lines));
-  } else {
-    Post(json_lines);
-  }
-}
-
 void VmClient::ImportInBackground(std::string json_lines) {
   std::string body = gzip_ ? Gzip(json_lines) : std::move(json_lines);
   WaitForImport();

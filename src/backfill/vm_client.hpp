@@ -66,17 +66,13 @@ class VmClient {
   VmClient(const VmClient&) = delete;
   VmClient& operator=(const VmClient&) = delete;
 
-  /// POSTs a JSON-lines body; returns once VictoriaMetrics answered 2xx. The body is sent
-  /// gzip-compressed as VmEndpoint::gzip says; by default not to a loopback name or
-  /// address (localhost, 127.0.0.0/8, [::1]): there compression costs both processes CPU
-  /// time on the same machine and saves nothing. \throw VmError (400 with the response text;
-  /// deadline passed), Interrupted on stop, std::runtime_error when compression fails.
-  void Import(const std::string& json_lines);
-
-  /// As Import, but the request runs on another thread, so that the caller can prepare the
-  /// next body meanwhile. Compresses (when Import would) on the caller's thread, then waits
-  /// for the import before: at most one is in flight. \throw what the import before threw
-  /// (as Import); std::runtime_error when compression fails
+  /// POSTs a JSON-lines body on another thread, so that the caller can prepare the next
+  /// one meanwhile; at most one import is in flight: waits for the one before first. The
+  /// body is gzip-compressed (on the caller's thread) as VmEndpoint::gzip says; by default
+  /// not to a loopback name or address (localhost, 127.0.0.0/8, [::1]), where compression
+  /// costs both processes CPU time on the same machine and saves nothing.
+  /// \throw what the import before threw: VmError (400 with the response text; deadline
+  /// passed), Interrupted on stop; std::runtime_error when compression fails
   void ImportInBackground(std::string json_lines);
 
   /// Returns once the import in flight, if any, was accepted. \throw as ImportInBackground
@@ -103,7 +99,7 @@ class VmClient {
   struct Impl;
 
   std::string Get(const std::string& what, const std::string& target, bool import_side);
-  // Sends a body as Import prepared it, with retries.
+  // Sends a prepared (possibly compressed) body, with retries.
   void Post(const std::string& body);
 
   std::unique_ptr<Impl> impl_;
